@@ -1,0 +1,684 @@
+//! Building activations from stored rows, members of composites first, with cycle, missing-id
+//! and depth checks that never recurse.
+//!
+//! [`ActivationSet::build`] turns every stored row into a ready activation or a
+//! [`BuildError`]. Composite activations ask for their members through [`Definition::resolve`].
+//! The builder answers from what it has already built; for a member it has not built yet it
+//! answers [`BuildError::Deferred`], puts the member on an explicit stack, builds it, and then
+//! calls the composite's build again. No build function ever runs inside another, so the Rust
+//! stack stays flat whatever the data: a 10,000-deep chain costs a 10,000-element `Vec`, and
+//! then fails the [`MAX_NESTING`] check.
+
+use std::{
+    collections::{BTreeMap, HashMap, hash_map::Entry},
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::Arc,
+};
+
+use serde::de::DeserializeOwned;
+
+use crate::{Activation, ActivationId, BuildError, ConfigError, registry};
+
+/// How deep composite activations may nest. A leaf activation has depth 0; a composite has
+/// one more than its deepest member. Building an activation deeper than this fails with
+/// [`BuildError::TooDeep`].
+pub const MAX_NESTING: usize = 64;
+
+/// One stored row of the `activations` table, as the builder reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActivationSpec<'a> {
+    /// The row's id.
+    pub id: ActivationId,
+    /// The row's descriptive name.
+    pub name: &'a str,
+    /// The stored class name, looked up in the [registry](crate::registry).
+    pub class_name: &'a str,
+    /// The stored configuration text.
+    pub config: &'a str,
+}
+
+/// Gives a composite activation its members by id.
+pub trait Resolve {
+    /// The built activation with this id, or why there is none.
+    fn resolve(&mut self, id: ActivationId) -> Result<Arc<dyn Activation>, BuildError>;
+}
+
+/// A resolver that knows no activation; for building leaf activations on their own.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoMembers;
+
+impl Resolve for NoMembers {
+    fn resolve(&mut self, id: ActivationId) -> Result<Arc<dyn Activation>, BuildError> {
+        Err(BuildError::MissingActivation { id })
+    }
+}
+
+/// What a build function gets: the stored row, the canonical class name, and a resolver for
+/// the members of composite activations.
+pub struct Definition<'a> {
+    spec: ActivationSpec<'a>,
+    class: &'static str,
+    expected: &'static str,
+    resolver: &'a mut dyn Resolve,
+}
+
+impl std::fmt::Debug for Definition<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Definition")
+            .field("spec", &self.spec)
+            .field("class", &self.class)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Definition<'a> {
+    /// A definition of `spec` as an activation of `registration`'s class, resolving members
+    /// through `resolver`. Useful to test a build function on its own.
+    pub fn new(
+        spec: ActivationSpec<'a>,
+        registration: &registry::Registration,
+        resolver: &'a mut dyn Resolve,
+    ) -> Self {
+        Definition {
+            spec,
+            class: registration.class(),
+            expected: registration.expected(),
+            resolver,
+        }
+    }
+
+    /// The stored id.
+    pub fn id(&self) -> ActivationId {
+        self.spec.id
+    }
+
+    /// The stored descriptive name.
+    pub fn name(&self) -> &'a str {
+        self.spec.name
+    }
+
+    /// The stored class name (possibly an alias).
+    pub fn class_name(&self) -> &'a str {
+        self.spec.class_name
+    }
+
+    /// The canonical class name, for messages.
+    pub fn class(&self) -> &'static str {
+        self.class
+    }
+
+    /// The stored configuration text.
+    pub fn config(&self) -> &'a str {
+        self.spec.config
+    }
+
+    /// Parses the configuration as JSON into `T`; a failure becomes a [`ConfigError`] that
+    /// names the class, serde's reason and what the class expects.
+    pub fn parse_config<T: DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        serde_json::from_str(self.spec.config).map_err(|err| self.invalid(err.to_string()))
+    }
+
+    /// A [`ConfigError`] for this class, saying what is wrong.
+    pub fn invalid(&self, problem: impl Into<String>) -> ConfigError {
+        ConfigError::new(self.class, problem, self.expected)
+    }
+
+    /// The member activation with this id, built.
+    pub fn resolve(&mut self, id: ActivationId) -> Result<Arc<dyn Activation>, BuildError> {
+        self.resolver.resolve(id)
+    }
+}
+
+/// The outcome of building one activation.
+pub type Built = Result<Arc<dyn Activation>, Arc<BuildError>>;
+
+/// Every stored activation, built once: a ready activation or the reason it failed.
+#[derive(Debug, Default)]
+pub struct ActivationSet {
+    built: BTreeMap<ActivationId, Built>,
+}
+
+impl ActivationSet {
+    /// Builds every spec through the [registry](crate::registry). An activation that fails
+    /// (unknown class, bad config, missing member, cycle, nesting deeper than
+    /// [`MAX_NESTING`], a panicking build function) gets its error; the others are unaffected.
+    pub fn build<'a>(specs: impl IntoIterator<Item = ActivationSpec<'a>>) -> Self {
+        let mut specs_by_id: HashMap<ActivationId, Option<ActivationSpec<'a>>> = HashMap::new();
+        for spec in specs {
+            match specs_by_id.entry(spec.id) {
+                Entry::Vacant(slot) => {
+                    slot.insert(Some(spec));
+                }
+                // Neither row can be trusted to be the one the user meant.
+                Entry::Occupied(mut slot) => {
+                    slot.insert(None);
+                }
+            }
+        }
+        let mut builder = Builder {
+            specs: &specs_by_id,
+            done: HashMap::with_capacity(specs_by_id.len()),
+        };
+        let mut ids: Vec<_> = specs_by_id.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            builder.build_from(id);
+        }
+        ActivationSet {
+            built: builder
+                .done
+                .into_iter()
+                .map(|(id, done)| (id, done.map(|(activation, _depth)| activation)))
+                .collect(),
+        }
+    }
+
+    /// The built activation with this id, its build error, or `None` when no row has the id.
+    pub fn get(&self, id: ActivationId) -> Option<Result<&Arc<dyn Activation>, &Arc<BuildError>>> {
+        self.built.get(&id).map(Result::as_ref)
+    }
+
+    /// Every activation in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (ActivationId, &Built)> {
+        self.built.iter().map(|(id, built)| (*id, built))
+    }
+
+    /// The number of activations, built or failed.
+    pub fn len(&self) -> usize {
+        self.built.len()
+    }
+
+    /// Whether there are no activations.
+    pub fn is_empty(&self) -> bool {
+        self.built.is_empty()
+    }
+}
+
+type Done = Result<(Arc<dyn Activation>, usize), Arc<BuildError>>;
+
+struct Builder<'s, 'a> {
+    specs: &'s HashMap<ActivationId, Option<ActivationSpec<'a>>>,
+    done: HashMap<ActivationId, Done>,
+}
+
+impl Builder<'_, '_> {
+    /// Builds `root` and, first, every member it needs, with an explicit stack.
+    fn build_from(&mut self, root: ActivationId) {
+        let mut stack = vec![root];
+        while let Some(&id) = stack.last() {
+            if self.done.contains_key(&id) {
+                stack.pop();
+                continue;
+            }
+            let attempt = self.attempt(id, &stack);
+            match attempt {
+                Attempt::Finished(done) => {
+                    self.done.insert(id, done);
+                    stack.pop();
+                }
+                Attempt::NeedsFirst(member) => stack.push(member),
+                Attempt::Cycle(path) => {
+                    let err = Arc::new(BuildError::Cycle { path: path.clone() });
+                    for member in &path {
+                        self.done.insert(*member, Err(Arc::clone(&err)));
+                    }
+                }
+            }
+        }
+    }
+
+    fn attempt(&self, id: ActivationId, stack: &[ActivationId]) -> Attempt {
+        let Some(slot) = self.specs.get(&id) else {
+            return Attempt::Finished(Err(Arc::new(BuildError::MissingActivation { id })));
+        };
+        let Some(spec) = slot else {
+            return Attempt::Finished(Err(Arc::new(BuildError::DuplicateId { id })));
+        };
+        let Some(registration) = registry::find(spec.class_name) else {
+            return Attempt::Finished(Err(Arc::new(BuildError::UnknownClass {
+                class_name: spec.class_name.to_owned(),
+                registered: registry::names().to_vec(),
+            })));
+        };
+        let mut resolver = StackResolver {
+            builder: self,
+            stack,
+            depth: None,
+            deferred: None,
+            cycle: None,
+        };
+        let mut def = Definition::new(*spec, registration, &mut resolver);
+        let result = catch_unwind(AssertUnwindSafe(|| registration.build(&mut def)));
+        // A request to build a member first, or a cycle, overrides whatever the build function
+        // made of the error it was handed.
+        if let Some(path) = resolver.cycle {
+            return Attempt::Cycle(path);
+        }
+        if let Some(member) = resolver.deferred {
+            return Attempt::NeedsFirst(member);
+        }
+        let depth = resolver.depth.map_or(0, |deepest| deepest + 1);
+        Attempt::Finished(match result {
+            Ok(Ok(_)) if depth > MAX_NESTING => Err(Arc::new(BuildError::TooDeep {
+                depth,
+                limit: MAX_NESTING,
+            })),
+            Ok(Ok(activation)) => Ok((activation, depth)),
+            Ok(Err(err)) => Err(Arc::new(err)),
+            Err(panic) => Err(Arc::new(BuildError::Panicked {
+                class: registration.class(),
+                message: panic_message(panic.as_ref()),
+            })),
+        })
+    }
+}
+
+enum Attempt {
+    Finished(Done),
+    NeedsFirst(ActivationId),
+    Cycle(Vec<ActivationId>),
+}
+
+/// The resolver handed to one build attempt: it answers from finished activations and notes
+/// what must be built first.
+struct StackResolver<'b, 's, 'a> {
+    builder: &'b Builder<'s, 'a>,
+    stack: &'b [ActivationId],
+    /// The depth of the deepest member resolved so far.
+    depth: Option<usize>,
+    deferred: Option<ActivationId>,
+    cycle: Option<Vec<ActivationId>>,
+}
+
+impl Resolve for StackResolver<'_, '_, '_> {
+    fn resolve(&mut self, id: ActivationId) -> Result<Arc<dyn Activation>, BuildError> {
+        if self.deferred.is_some() || self.cycle.is_some() {
+            // This attempt is void already; let the build function unwind quickly.
+            return Err(BuildError::Deferred { id });
+        }
+        match self.builder.done.get(&id) {
+            Some(Ok((activation, depth))) => {
+                self.depth = Some(self.depth.map_or(*depth, |d| d.max(*depth)));
+                Ok(Arc::clone(activation))
+            }
+            Some(Err(err)) => Err(BuildError::Dependency {
+                id,
+                cause: match &**err {
+                    BuildError::Dependency { cause, .. } => Arc::clone(cause),
+                    _ => Arc::clone(err),
+                },
+            }),
+            None if !self.builder.specs.contains_key(&id) => {
+                Err(BuildError::MissingActivation { id })
+            }
+            None => {
+                if let Some(pos) = self.stack.iter().position(|&on_stack| on_stack == id) {
+                    let mut path = self.stack[pos..].to_vec();
+                    path.push(id);
+                    self.cycle = Some(path.clone());
+                    Err(BuildError::Cycle { path })
+                } else {
+                    self.deferred = Some(id);
+                    Err(BuildError::Deferred { id })
+                }
+            }
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a non-string panic payload".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ActivationClass, Context};
+
+    /// A leaf whose config is `true` or `false`.
+    #[derive(Debug)]
+    struct Fixed(bool);
+
+    impl Activation for Fixed {
+        fn evaluate(&self, _ctx: &Context) -> bool {
+            self.0
+        }
+    }
+
+    impl ActivationClass for Fixed {
+        const NAMES: &'static [&'static str] = &["test.Fixed"];
+        const EXPECTED: &'static str = "true or false";
+
+        fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
+            Ok(Fixed(def.parse_config()?))
+        }
+    }
+    crate::register!(Fixed);
+
+    /// A composite: on when all its members are.
+    #[derive(Debug)]
+    struct All(Vec<Arc<dyn Activation>>);
+
+    impl Activation for All {
+        fn evaluate(&self, ctx: &Context) -> bool {
+            self.0.iter().all(|a| a.evaluate(ctx))
+        }
+    }
+
+    impl ActivationClass for All {
+        const NAMES: &'static [&'static str] = &["test.All", "test.AllAlias"];
+        const EXPECTED: &'static str = "a JSON array of activation ids";
+
+        fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
+            let ids: Vec<i32> = def.parse_config()?;
+            let members = ids
+                .into_iter()
+                .map(|id| def.resolve(ActivationId(id)))
+                .collect::<Result<_, _>>()?;
+            Ok(All(members))
+        }
+    }
+    crate::register!(All);
+
+    /// A careless composite that hides resolver errors behind its own message.
+    #[derive(Debug)]
+    struct Careless(Arc<dyn Activation>);
+
+    impl Activation for Careless {
+        fn evaluate(&self, ctx: &Context) -> bool {
+            self.0.evaluate(ctx)
+        }
+    }
+
+    impl ActivationClass for Careless {
+        const NAMES: &'static [&'static str] = &["test.Careless"];
+        const EXPECTED: &'static str = "an activation id";
+
+        fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
+            let id: i32 = def.parse_config()?;
+            match def.resolve(ActivationId(id)) {
+                Ok(member) => Ok(Careless(member)),
+                Err(_) => Err(def.invalid("member not usable").into()),
+            }
+        }
+    }
+    crate::register!(Careless);
+
+    #[derive(Debug)]
+    struct Panics;
+
+    impl Activation for Panics {
+        fn evaluate(&self, _ctx: &Context) -> bool {
+            true
+        }
+    }
+
+    impl ActivationClass for Panics {
+        const NAMES: &'static [&'static str] = &["test.Panics"];
+        const EXPECTED: &'static str = "anything";
+
+        fn build(_def: &mut Definition<'_>) -> Result<Self, BuildError> {
+            panic!("plugin bug")
+        }
+    }
+    crate::register!(Panics);
+
+    struct Rows(Vec<(i32, &'static str, String)>);
+
+    impl Rows {
+        fn build(&self) -> ActivationSet {
+            ActivationSet::build(self.0.iter().map(|(id, class_name, config)| ActivationSpec {
+                id: ActivationId(*id),
+                name: "test",
+                class_name,
+                config,
+            }))
+        }
+    }
+
+    fn rows(rows: &[(i32, &'static str, &str)]) -> Rows {
+        Rows(
+            rows.iter()
+                .map(|(id, class, config)| (*id, *class, (*config).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[track_caller]
+    fn check_ok(set: &ActivationSet, id: i32, expected: bool) {
+        match set.get(ActivationId(id)) {
+            Some(Ok(activation)) => assert_eq!(activation.evaluate(&Context::default()), expected),
+            other => panic!("activation {id}: expected a built activation, got {other:?}"),
+        }
+    }
+
+    #[track_caller]
+    fn check_err(set: &ActivationSet, id: i32, expected: &str) {
+        match set.get(ActivationId(id)) {
+            Some(Err(err)) => assert_eq!(err.to_string(), expected),
+            other => panic!("activation {id}: expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn builds_members_before_composites_whatever_the_row_order() {
+        let set = rows(&[
+            (1, "test.All", "[2, 3]"),
+            (2, "test.AllAlias", "[3]"),
+            (3, "test.Fixed", "true"),
+            (4, "test.All", "[3, 5]"),
+            (5, "test.Fixed", "false"),
+        ])
+        .build();
+        assert_eq!(set.len(), 5);
+        check_ok(&set, 1, true);
+        check_ok(&set, 2, true);
+        check_ok(&set, 4, false);
+    }
+
+    #[test]
+    fn members_are_built_once_and_shared() {
+        let set = rows(&[
+            (1, "test.All", "[3]"),
+            (2, "test.All", "[3]"),
+            (3, "test.Fixed", "true"),
+        ])
+        .build();
+        let shared = set.get(ActivationId(3)).unwrap().unwrap();
+        // The set holds one reference and each composite one more.
+        assert_eq!(Arc::strong_count(shared), 3);
+    }
+
+    #[test]
+    fn unknown_class_and_bad_config_are_reported() {
+        let set = rows(&[
+            (1, "test.Nope", "true"),
+            (2, "test.Fixed", "maybe"),
+            (3, "test.Fixed", "true"),
+        ])
+        .build();
+        match set.get(ActivationId(1)) {
+            Some(Err(err)) => match &**err {
+                BuildError::UnknownClass {
+                    class_name,
+                    registered,
+                } => {
+                    assert_eq!(class_name, "test.Nope");
+                    assert!(registered.contains(&"test.Fixed"));
+                    assert!(registered.contains(&"test.AllAlias"));
+                }
+                other => panic!("expected UnknownClass, got {other:?}"),
+            },
+            other => panic!("expected an error, got {other:?}"),
+        }
+        check_err(
+            &set,
+            2,
+            "invalid test.Fixed config: expected value at line 1 column 1; expected true or false",
+        );
+        check_ok(&set, 3, true);
+    }
+
+    #[test]
+    fn missing_members_are_reported() {
+        let set = rows(&[(1, "test.All", "[2, 99]"), (2, "test.Fixed", "true")]).build();
+        check_err(&set, 1, "activation 99 does not exist");
+        check_ok(&set, 2, true);
+        assert!(set.get(ActivationId(99)).is_none());
+    }
+
+    #[test]
+    fn self_cycle_is_an_error() {
+        let set = rows(&[(5, "test.All", "[5]")]).build();
+        check_err(&set, 5, "activation cycle: 5 → 5");
+    }
+
+    #[test]
+    fn longer_cycles_mark_every_member_and_their_users() {
+        let set = rows(&[
+            (1, "test.All", "[2]"),
+            (2, "test.All", "[3]"),
+            (3, "test.All", "[4, 6]"),
+            (4, "test.All", "[2]"),
+            (6, "test.Fixed", "true"),
+            (7, "test.All", "[6]"),
+        ])
+        .build();
+        check_err(
+            &set,
+            1,
+            "member activation 2 cannot be built: activation cycle: 2 → 3 → 4 → 2",
+        );
+        for id in [2, 3, 4] {
+            check_err(&set, id, "activation cycle: 2 → 3 → 4 → 2");
+        }
+        check_ok(&set, 6, true);
+        check_ok(&set, 7, true);
+    }
+
+    #[test]
+    fn a_build_function_that_swallows_resolver_errors_still_works() {
+        let set = rows(&[
+            (1, "test.Careless", "2"),
+            (2, "test.Fixed", "true"),
+            (3, "test.Careless", "3"),
+        ])
+        .build();
+        check_ok(&set, 1, true);
+        check_err(&set, 3, "activation cycle: 3 → 3");
+    }
+
+    #[test]
+    fn a_panicking_build_is_caught() {
+        let set = rows(&[(1, "test.Panics", ""), (2, "test.All", "[1]")]).build();
+        check_err(&set, 1, "building a test.Panics panicked: plugin bug");
+        check_err(
+            &set,
+            2,
+            "member activation 1 cannot be built: building a test.Panics panicked: plugin bug",
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let set = rows(&[(1, "test.Fixed", "true"), (1, "test.Fixed", "false")]).build();
+        check_err(&set, 1, "activation id 1 is used by more than one activation");
+    }
+
+    /// A chain: activation i contains i + 1, and the last is a leaf.
+    fn chain(len: i32) -> Rows {
+        let mut rows: Vec<_> = (1..len)
+            .map(|id| (id, "test.All", format!("[{}]", id + 1)))
+            .collect();
+        rows.push((len, "test.Fixed", "true".to_owned()));
+        Rows(rows)
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_builds() {
+        // Activation 1 has MAX_NESTING composites down to the leaf.
+        let set = chain(MAX_NESTING as i32 + 1).build();
+        check_ok(&set, 1, true);
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_an_error() {
+        let set = chain(MAX_NESTING as i32 + 2).build();
+        check_err(
+            &set,
+            1,
+            "activations nest 65 levels deep, more than the limit of 64",
+        );
+        check_ok(&set, 2, true);
+    }
+
+    #[test]
+    fn a_ten_thousand_deep_chain_fails_without_overflowing_the_stack() {
+        let set = chain(10_000).build();
+        assert_eq!(set.len(), 10_000);
+        let too_deep = 10_000 - MAX_NESTING as i32 - 1;
+        check_err(
+            &set,
+            too_deep,
+            "activations nest 65 levels deep, more than the limit of 64",
+        );
+        // Everything above it fails with the same root cause, one level of wrapping deep.
+        for id in [1, 5_000, too_deep - 1] {
+            check_err(
+                &set,
+                id,
+                &format!(
+                    "member activation {} cannot be built: activations nest 65 levels deep, more than the limit of 64",
+                    id + 1
+                ),
+            );
+        }
+        check_ok(&set, too_deep + 1, true);
+    }
+
+    #[test]
+    fn a_ten_thousand_long_cycle_is_an_error() {
+        let mut rows: Vec<_> = (1..=10_000)
+            .map(|id| (id, "test.All", format!("[{}]", id % 10_000 + 1)))
+            .collect();
+        rows.push((0, "test.All", "[1]".to_owned()));
+        let set = Rows(rows).build();
+        for id in [1, 10_000] {
+            match set.get(ActivationId(id)) {
+                Some(Err(err)) => match &**err {
+                    BuildError::Cycle { path } => assert_eq!(path.len(), 10_001),
+                    other => panic!("expected a cycle, got {other:?}"),
+                },
+                other => panic!("expected an error, got {other:?}"),
+            }
+        }
+        match set.get(ActivationId(0)) {
+            Some(Err(err)) => assert!(matches!(err.root_cause(), BuildError::Cycle { .. })),
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn definitions_can_be_built_alone() {
+        let registration = registry::find("test.All").unwrap();
+        let mut resolver = NoMembers;
+        let spec = ActivationSpec {
+            id: ActivationId(1),
+            name: "alone",
+            class_name: "test.AllAlias",
+            config: "[2]",
+        };
+        let mut def = Definition::new(spec, registration, &mut resolver);
+        assert_eq!(def.class(), "test.All");
+        assert_eq!(def.class_name(), "test.AllAlias");
+        assert_eq!(def.name(), "alone");
+        let err = registration.build(&mut def).unwrap_err();
+        assert_eq!(err, BuildError::MissingActivation { id: ActivationId(2) });
+    }
+}

@@ -1,0 +1,278 @@
+//! The compile-time registry of activation classes, keyed by the `class_name` stored in the
+//! `activations` table.
+//!
+//! Every crate that defines activations adds them to one `linkme` distributed slice,
+//! [`ACTIVATIONS`], with [`register!`](crate::register!). The linker gathers the entries of
+//! every crate in the final binary; nothing runs at start-up and there is no global mutable
+//! state. **A crate that is never named in the binary is not linked, and its entries vanish
+//! without a warning**: see the crate docs.
+
+use std::{collections::HashMap, sync::Arc, sync::OnceLock};
+
+use crate::{Activation, BuildError, Definition};
+
+/// What every activation class provides to be registered: the names it is stored under and
+/// how to build it from a stored row.
+///
+/// ```
+/// use novi_core::{Activation, ActivationClass, BuildError, Context, Definition};
+///
+/// /// On for the environments listed in the config, e.g. `["staging", "dev"]`.
+/// #[derive(Debug)]
+/// pub struct Environments(Vec<String>);
+///
+/// impl Activation for Environments {
+///     fn evaluate(&self, ctx: &Context) -> bool {
+///         let env = ctx.get("environment").and_then(|v| v.as_str());
+///         env.is_some_and(|env| self.0.iter().any(|e| e == env))
+///     }
+/// }
+///
+/// impl ActivationClass for Environments {
+///     const NAMES: &'static [&'static str] = &["Environments", "my_company.Environments"];
+///     const EXPECTED: &'static str = "a JSON array of environment names";
+///
+///     fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
+///         Ok(Environments(def.parse_config()?))
+///     }
+/// }
+///
+/// novi_core::register!(Environments);
+///
+/// assert!(novi_core::registry::names().contains(&"my_company.Environments"));
+/// ```
+pub trait ActivationClass: Activation + Sized + 'static {
+    /// The class names this activation is stored under. The first is its canonical name,
+    /// used in messages; the others are aliases (such as Python Novi's class paths).
+    const NAMES: &'static [&'static str];
+
+    /// What the `config` column must hold, in words; config errors quote it.
+    const EXPECTED: &'static str;
+
+    /// Builds the activation from its stored row. Composite activations ask for their
+    /// members with [`Definition::resolve`].
+    fn build(def: &mut Definition<'_>) -> Result<Self, BuildError>;
+}
+
+/// How a [`Registration`] builds an activation from a definition.
+pub type BuildFn = fn(&mut Definition<'_>) -> Result<Arc<dyn Activation>, BuildError>;
+
+/// One entry of the registry: the names a class answers to and its build function.
+#[derive(Debug)]
+pub struct Registration {
+    names: &'static [&'static str],
+    expected: &'static str,
+    build: BuildFn,
+}
+
+impl Registration {
+    /// The registration of an [`ActivationClass`]; [`register!`](crate::register!) uses it.
+    pub const fn of<T: ActivationClass>() -> Self {
+        Registration {
+            names: T::NAMES,
+            expected: T::EXPECTED,
+            build: build_shared::<T>,
+        }
+    }
+
+    /// A registration from a plain build function, for classes that are not one Rust type.
+    pub const fn new(
+        names: &'static [&'static str],
+        expected: &'static str,
+        build: BuildFn,
+    ) -> Self {
+        Registration {
+            names,
+            expected,
+            build,
+        }
+    }
+
+    /// Every name of the class; the first is canonical.
+    pub fn names(&self) -> &'static [&'static str] {
+        self.names
+    }
+
+    /// The canonical class name.
+    pub fn class(&self) -> &'static str {
+        self.names.first().copied().unwrap_or("<unnamed activation>")
+    }
+
+    /// What the `config` column must hold, in words.
+    pub fn expected(&self) -> &'static str {
+        self.expected
+    }
+
+    /// Builds an activation of this class.
+    pub fn build(&self, def: &mut Definition<'_>) -> Result<Arc<dyn Activation>, BuildError> {
+        (self.build)(def)
+    }
+}
+
+fn build_shared<T: ActivationClass>(
+    def: &mut Definition<'_>,
+) -> Result<Arc<dyn Activation>, BuildError> {
+    T::build(def).map(|activation| Arc::new(activation) as Arc<dyn Activation>)
+}
+
+/// The distributed slice that holds every registered activation class in the binary.
+#[allow(unsafe_code)] // linkme's `#[link_section]` is sound here: the crate's whole purpose
+#[linkme::distributed_slice]
+pub static ACTIVATIONS: [Registration];
+
+/// Registers an [`ActivationClass`] in one line, from any crate, without that crate depending
+/// on `linkme`:
+///
+/// ```
+/// # use novi_core::{Activation, ActivationClass, BuildError, Context, Definition};
+/// # #[derive(Debug)]
+/// # struct MyActivation;
+/// # impl Activation for MyActivation {
+/// #     fn evaluate(&self, _ctx: &Context) -> bool { true }
+/// # }
+/// # impl ActivationClass for MyActivation {
+/// #     const NAMES: &'static [&'static str] = &["MyActivation"];
+/// #     const EXPECTED: &'static str = "anything";
+/// #     fn build(_def: &mut Definition<'_>) -> Result<Self, BuildError> { Ok(MyActivation) }
+/// # }
+/// novi_core::register!(MyActivation);
+/// # assert!(novi_core::registry::find("MyActivation").is_some());
+/// ```
+///
+/// The crate that does this must be named by the final binary (see the crate docs on
+/// linking), or the entry is silently dropped by the linker.
+#[macro_export]
+macro_rules! register {
+    ($class:ty) => {
+        // linkme places the entry with `#[link_section]`, which `unsafe_code` flags.
+        #[allow(unsafe_code)]
+        const _: () = {
+            #[$crate::__private::linkme::distributed_slice($crate::registry::ACTIVATIONS)]
+            #[linkme(crate = $crate::__private::linkme)]
+            static REGISTRATION: $crate::Registration = $crate::Registration::of::<$class>();
+        };
+    };
+}
+
+struct Index {
+    by_name: HashMap<&'static str, &'static Registration>,
+    names: Vec<&'static str>,
+    conflicts: Vec<&'static str>,
+}
+
+fn index() -> &'static Index {
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut by_name = HashMap::new();
+        let mut conflicts = Vec::new();
+        for registration in ACTIVATIONS.iter() {
+            for &name in registration.names {
+                if by_name.insert(name, registration).is_some() {
+                    conflicts.push(name);
+                }
+            }
+        }
+        // Link order decides which of two same-named registrations the map kept; make the
+        // choice independent of it by refusing the name altogether.
+        for name in &conflicts {
+            by_name.remove(name);
+        }
+        conflicts.sort_unstable();
+        conflicts.dedup();
+        let mut names: Vec<_> = by_name.keys().copied().collect();
+        names.sort_unstable();
+        Index {
+            by_name,
+            names,
+            conflicts,
+        }
+    })
+}
+
+/// The registration for a stored `class_name`, if one is linked into this binary. Names are
+/// matched exactly (case-sensitive), as Python Novi does.
+pub fn find(class_name: &str) -> Option<&'static Registration> {
+    index().by_name.get(class_name).copied()
+}
+
+/// Every registered class name and alias, sorted.
+pub fn names() -> &'static [&'static str] {
+    &index().names
+}
+
+/// Names that two different registrations claim. Such a name is refused (it finds nothing),
+/// so that the link order cannot decide which activation a stored row gets; a server should
+/// report these at start-up.
+pub fn conflicts() -> &'static [&'static str] {
+    &index().conflicts
+}
+
+/// Every registration linked into this binary, in link order.
+pub fn registrations() -> impl Iterator<Item = &'static Registration> {
+    ACTIVATIONS.iter()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Context;
+
+    #[derive(Debug)]
+    struct On;
+
+    impl Activation for On {
+        fn evaluate(&self, _ctx: &Context) -> bool {
+            true
+        }
+    }
+
+    impl ActivationClass for On {
+        const NAMES: &'static [&'static str] = &["registry.On", "registry.OnAlias"];
+        const EXPECTED: &'static str = "anything";
+
+        fn build(_def: &mut Definition<'_>) -> Result<Self, BuildError> {
+            Ok(On)
+        }
+    }
+    crate::register!(On);
+
+    #[derive(Debug)]
+    struct Clash;
+
+    impl Activation for Clash {
+        fn evaluate(&self, _ctx: &Context) -> bool {
+            false
+        }
+    }
+
+    impl ActivationClass for Clash {
+        const NAMES: &'static [&'static str] = &["registry.Clash", "registry.OnAlias"];
+        const EXPECTED: &'static str = "anything";
+
+        fn build(_def: &mut Definition<'_>) -> Result<Self, BuildError> {
+            Ok(Clash)
+        }
+    }
+    crate::register!(Clash);
+
+    #[test]
+    fn finds_classes_by_every_name() {
+        let on = find("registry.On").expect("registered");
+        assert_eq!(on.class(), "registry.On");
+        assert_eq!(on.names(), &["registry.On", "registry.OnAlias"]);
+        assert!(find("registry.on").is_none(), "names are case-sensitive");
+        assert!(find("nothing").is_none());
+        assert!(registrations().any(|r| r.class() == "registry.Clash"));
+    }
+
+    #[test]
+    fn names_are_sorted_and_conflicting_names_are_refused() {
+        let names = names();
+        assert!(names.windows(2).all(|w| w[0] < w[1]));
+        assert!(names.contains(&"registry.On"));
+        assert!(names.contains(&"registry.Clash"));
+        assert!(!names.contains(&"registry.OnAlias"));
+        assert!(find("registry.OnAlias").is_none());
+        assert_eq!(conflicts(), &["registry.OnAlias"]);
+    }
+}
