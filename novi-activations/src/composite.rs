@@ -1,0 +1,120 @@
+//! `AndActivation` and `OrActivation`: combinations of other activations, named by id.
+
+use std::sync::Arc;
+
+use novi_core::{
+    Activation, ActivationClass, ActivationId, BuildError, Context, Decision, Definition,
+    EvalError,
+};
+
+/// On when every member is on.
+///
+/// Config (Python Novi's): a non-empty JSON array of activation ids, e.g. `[1, 2]`. Members
+/// are built once and shared; a missing id, a cycle (an And that contains itself, directly or
+/// through others) or nesting deeper than [`novi_core::MAX_NESTING`] is a build error.
+///
+/// The answer does not depend on the order of the ids. When a member fails to evaluate
+/// (an [`EvalError`]), And follows three-valued logic: any member that is off makes the And
+/// off; otherwise the error is the answer. Evaluation stops at the first member that is off.
+#[derive(Debug, Clone)]
+pub struct AndActivation {
+    members: Vec<Arc<dyn Activation>>,
+}
+
+/// On when any member is on.
+///
+/// Config as for [`AndActivation`]. Any member that is on makes the Or on, whatever errors
+/// others give; otherwise the first error is the answer. Evaluation stops at the first member
+/// that is on.
+#[derive(Debug, Clone)]
+pub struct OrActivation {
+    members: Vec<Arc<dyn Activation>>,
+}
+
+const EXPECTED_IDS: &str = "a non-empty JSON array of activation ids, e.g. [1, 2]";
+
+fn build_members(def: &mut Definition<'_>) -> Result<Vec<Arc<dyn Activation>>, BuildError> {
+    let mut ids: Vec<i32> = def.parse_config()?;
+    if ids.is_empty() {
+        return Err(def.invalid("the list of ids is empty").into());
+    }
+    // A repeated id changes nothing but the work done.
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(*id));
+    ids.into_iter()
+        .map(|id| def.resolve(ActivationId(id)))
+        .collect()
+}
+
+/// Evaluates members until one answers `decisive`; errors count only when none does.
+fn fold(
+    members: &[Arc<dyn Activation>],
+    ctx: &Context,
+    decisive: bool,
+) -> Result<Decision, EvalError> {
+    let mut first_error = None;
+    for member in members {
+        match member.decide(ctx) {
+            Ok(decision) if decision.is_on() == decisive => return Ok(Decision::from(decisive)),
+            Ok(_) => {}
+            Err(err) => {
+                first_error.get_or_insert(err);
+            }
+        }
+    }
+    match first_error {
+        Some(err) => Err(err),
+        None => Ok(Decision::from(!decisive)),
+    }
+}
+
+impl Activation for AndActivation {
+    fn evaluate(&self, ctx: &Context) -> bool {
+        self.decide(ctx).is_ok_and(Decision::is_on)
+    }
+
+    fn decide(&self, ctx: &Context) -> Result<Decision, EvalError> {
+        fold(&self.members, ctx, false)
+    }
+}
+
+impl Activation for OrActivation {
+    fn evaluate(&self, ctx: &Context) -> bool {
+        self.decide(ctx).is_ok_and(Decision::is_on)
+    }
+
+    fn decide(&self, ctx: &Context) -> Result<Decision, EvalError> {
+        fold(&self.members, ctx, true)
+    }
+}
+
+impl ActivationClass for AndActivation {
+    const NAMES: &'static [&'static str] = &[
+        "AndActivation",
+        "novi.client.activations.and_activation.AndActivation",
+    ];
+    const EXPECTED: &'static str = EXPECTED_IDS;
+
+    fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
+        Ok(AndActivation {
+            members: build_members(def)?,
+        })
+    }
+}
+
+impl ActivationClass for OrActivation {
+    const NAMES: &'static [&'static str] = &[
+        "OrActivation",
+        "novi.client.activations.or_activation.OrActivation",
+    ];
+    const EXPECTED: &'static str = EXPECTED_IDS;
+
+    fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
+        Ok(OrActivation {
+            members: build_members(def)?,
+        })
+    }
+}
+
+novi_core::register!(AndActivation);
+novi_core::register!(OrActivation);
