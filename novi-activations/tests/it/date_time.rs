@@ -151,7 +151,7 @@ fn config_errors_name_the_class_and_what_was_expected() {
         ("[1, 2]", "invalid type: integer `1`, expected a string at line 1 column 2"),
         (
             r#"{"startDateTime": "11/26/2023 12:00 AM", "endDateTime": "11/28/2023 12:00 AM"}"#,
-            "missing field `format` at line 1 column 80",
+            "missing field `format` at line 1 column 78",
         ),
         (
             r#"{"startDateTime": "2023-11-26", "endDateTime": "11/28/2023 12:00 AM", "format": "%m/%d/%Y %I:%M %p"}"#,
