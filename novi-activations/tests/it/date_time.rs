@@ -171,7 +171,7 @@ fn config_errors_name_the_class_and_what_was_expected() {
         ),
         (
             r#"{"startDateTime": 2023, "endDateTime": "2024", "format": "%Y"}"#,
-            "invalid type: integer `2023`, expected a string at line 1 column 23",
+            "invalid type: integer `2023`, expected a string at line 1 column 22",
         ),
     ] {
         assert_eq!(
