@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use novi_core::{
-    Activation, ActivationClass, ActivationId, BuildError, Context, Decision, Definition,
-    EvalError,
+    Activation, ActivationClass, ActivationId, BuildError, Context, Decision, Definition, EvalError,
 };
 
 /// On when every member is on.

@@ -182,7 +182,8 @@ mod tests {
 
     #[test]
     fn eval_errors_name_the_key() {
-        let err = EvalError::wrong_type("seed", "an integer, string, float or boolean", &json!([1]));
+        let err =
+            EvalError::wrong_type("seed", "an integer, string, float or boolean", &json!([1]));
         assert_eq!(err.key(), "seed");
         assert_eq!(
             err.to_string(),

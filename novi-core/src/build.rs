@@ -433,12 +433,16 @@ mod tests {
 
     impl Rows {
         fn build(&self) -> ActivationSet {
-            ActivationSet::build(self.0.iter().map(|(id, class_name, config)| ActivationSpec {
-                id: ActivationId(*id),
-                name: "test",
-                class_name,
-                config,
-            }))
+            ActivationSet::build(
+                self.0
+                    .iter()
+                    .map(|(id, class_name, config)| ActivationSpec {
+                        id: ActivationId(*id),
+                        name: "test",
+                        class_name,
+                        config,
+                    }),
+            )
         }
     }
 
@@ -588,7 +592,11 @@ mod tests {
     #[test]
     fn duplicate_ids_are_refused() {
         let set = rows(&[(1, "test.Fixed", "true"), (1, "test.Fixed", "false")]).build();
-        check_err(&set, 1, "activation id 1 is used by more than one activation");
+        check_err(
+            &set,
+            1,
+            "activation id 1 is used by more than one activation",
+        );
     }
 
     /// A chain: activation i contains i + 1, and the last is a leaf.
@@ -679,6 +687,11 @@ mod tests {
         assert_eq!(def.class_name(), "test.AllAlias");
         assert_eq!(def.name(), "alone");
         let err = registration.build(&mut def).unwrap_err();
-        assert_eq!(err, BuildError::MissingActivation { id: ActivationId(2) });
+        assert_eq!(
+            err,
+            BuildError::MissingActivation {
+                id: ActivationId(2)
+            }
+        );
     }
 }

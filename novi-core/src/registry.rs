@@ -95,7 +95,10 @@ impl Registration {
 
     /// The canonical class name.
     pub fn class(&self) -> &'static str {
-        self.names.first().copied().unwrap_or("<unnamed activation>")
+        self.names
+            .first()
+            .copied()
+            .unwrap_or("<unnamed activation>")
     }
 
     /// What the `config` column must hold, in words.

@@ -52,9 +52,9 @@ impl DateTimeActivation {
         let at = match ctx.get(CURRENT_DATE_TIME) {
             None => now,
             Some(value) => {
-                let text = value.as_str().ok_or_else(|| {
-                    EvalError::wrong_type(CURRENT_DATE_TIME, "a string", value)
-                })?;
+                let text = value
+                    .as_str()
+                    .ok_or_else(|| EvalError::wrong_type(CURRENT_DATE_TIME, "a string", value))?;
                 self.format
                     .parse(text)
                     .map_err(|err| {

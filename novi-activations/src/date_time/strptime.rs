@@ -197,7 +197,10 @@ impl fmt::Display for FormatError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FormatError::BadDirective(c) => {
-                write!(f, "`%{c}` is not a supported directive (supported: {SUPPORTED})")
+                write!(
+                    f,
+                    "`%{c}` is not a supported directive (supported: {SUPPORTED})"
+                )
             }
             FormatError::StrayPercent => f.write_str("the format ends with a stray `%`"),
             FormatError::Repeated(c) => write!(f, "the directive `%{c}` appears twice"),
@@ -241,9 +244,14 @@ impl fmt::Display for ParseError {
             ParseError::TooLong => write!(f, "longer than {MAX_INPUT} bytes"),
             ParseError::NoMatch => f.write_str("does not match the format"),
             ParseError::Unconverted(at) => {
-                write!(f, "does not match the format: unconverted data at byte {at}")
+                write!(
+                    f,
+                    "does not match the format: unconverted data at byte {at}"
+                )
             }
-            ParseError::InconsistentColon => f.write_str("inconsistent use of `:` in the UTC offset"),
+            ParseError::InconsistentColon => {
+                f.write_str("inconsistent use of `:` in the UTC offset")
+            }
             ParseError::DateOutOfRange => f.write_str("the date does not exist"),
             ParseError::SecondOutOfRange => f.write_str("the second must be 0 to 59"),
             ParseError::OffsetOutOfRange => {
@@ -387,20 +395,16 @@ impl Matcher<'_, '_> {
                     .iter()
                     .zip(bytes)
                     .all(|(&(lo, hi), &b)| (lo..=hi).contains(&b));
-            if fits {
-                if let Some(end) = self.try_ends(idx, pos, directive, &[alternative.len()]) {
-                    return Some(end);
-                }
+            if fits && let Some(end) = self.try_ends(idx, pos, directive, &[alternative.len()]) {
+                return Some(end);
             }
         }
         for name in directive.names() {
             let fits = bytes
                 .get(..name.len())
                 .is_some_and(|b| b.eq_ignore_ascii_case(name.as_bytes()));
-            if fits {
-                if let Some(end) = self.try_ends(idx, pos, directive, &[name.len()]) {
-                    return Some(end);
-                }
+            if fits && let Some(end) = self.try_ends(idx, pos, directive, &[name.len()]) {
+                return Some(end);
             }
         }
         None
@@ -460,9 +464,7 @@ fn offset_candidates(b: &[u8], out: &mut [usize; 32]) -> usize {
                 }
                 let after_seconds = seconds_at + 2;
                 if b.get(after_seconds) == Some(&b'.') {
-                    let n_digits = (1..=6)
-                        .take_while(|k| digit(after_seconds + k))
-                        .count();
+                    let n_digits = (1..=6).take_while(|k| digit(after_seconds + k)).count();
                     for k in (1..=n_digits).rev() {
                         push(after_seconds + 1 + k);
                     }
@@ -479,7 +481,10 @@ fn offset_candidates(b: &[u8], out: &mut [usize; 32]) -> usize {
 }
 
 /// Turns the matched spans into a date and time, as CPython's `_strptime` does.
-fn resolve(input: &str, spans: &[Option<(usize, usize)>; N_DIRECTIVES]) -> Result<Parsed, ParseError> {
+fn resolve(
+    input: &str,
+    spans: &[Option<(usize, usize)>; N_DIRECTIVES],
+) -> Result<Parsed, ParseError> {
     let text = |d: Directive| spans[d.index()].map(|(start, end)| &input[start..end]);
     // Every numeric span holds 1 to 6 ASCII digits (a day may start with a space).
     let number = |d: Directive| {
@@ -641,19 +646,35 @@ mod tests {
     #[track_caller]
     fn check(format: &str, input: &str, expected: Result<&str, ParseError>) {
         let format = Format::compile(format).expect("the format compiles");
-        let got = format
-            .parse(input)
-            .map(|p| format!("{} {:?}", p.local.format("%Y-%m-%d %H:%M:%S%.6f"), p.offset_micros));
+        let got = format.parse(input).map(|p| {
+            format!(
+                "{} {:?}",
+                p.local.format("%Y-%m-%d %H:%M:%S%.6f"),
+                p.offset_micros
+            )
+        });
         assert_eq!(got.as_deref().map_err(Clone::clone), expected, "{input:?}");
     }
 
     #[test]
     fn python_leniency() {
         let f = "%m/%d/%Y %I:%M %p";
-        check(f, "11/26/2023 12:00 AM", Ok("2023-11-26 00:00:00.000000 None"));
+        check(
+            f,
+            "11/26/2023 12:00 AM",
+            Ok("2023-11-26 00:00:00.000000 None"),
+        );
         check(f, "1/7/2023 1:05 pm", Ok("2023-01-07 13:05:00.000000 None"));
-        check(f, "11/ 7/2023 1:05 Pm", Ok("2023-11-07 13:05:00.000000 None"));
-        check(f, "11/27/2023 12:00 \t PM", Ok("2023-11-27 12:00:00.000000 None"));
+        check(
+            f,
+            "11/ 7/2023 1:05 Pm",
+            Ok("2023-11-07 13:05:00.000000 None"),
+        );
+        check(
+            f,
+            "11/27/2023 12:00 \t PM",
+            Ok("2023-11-27 12:00:00.000000 None"),
+        );
         check(f, "11/27/2023 12:00 AM ", Err(ParseError::Unconverted(19)));
         check(f, "2023-11-27", Err(ParseError::NoMatch));
         check(f, "02/30/2023 1:00 PM", Err(ParseError::DateOutOfRange));
@@ -662,7 +683,11 @@ mod tests {
         check("%j %Y", "366 2023", Ok("2024-01-01 00:00:00.000000 None"));
         check("%H:%M:%S", "23:59:60", Err(ParseError::SecondOutOfRange));
         check("t%Y", "T2023", Ok("2023-01-01 00:00:00.000000 None"));
-        check("%Y%z", "2023+05:30", Ok("2023-01-01 00:00:00.000000 Some(19800000000)"));
+        check(
+            "%Y%z",
+            "2023+05:30",
+            Ok("2023-01-01 00:00:00.000000 Some(19800000000)"),
+        );
         check("%Y%z", "2023-0530:15", Err(ParseError::InconsistentColon));
         check("%Y%z", "2023+2400", Err(ParseError::OffsetOutOfRange));
         check("%Y", &"9".repeat(MAX_INPUT + 1), Err(ParseError::TooLong));
@@ -670,7 +695,10 @@ mod tests {
 
     #[test]
     fn format_errors() {
-        assert_eq!(Format::compile("%Y-%Q"), Err(FormatError::BadDirective('Q')));
+        assert_eq!(
+            Format::compile("%Y-%Q"),
+            Err(FormatError::BadDirective('Q'))
+        );
         assert_eq!(Format::compile("%Y %"), Err(FormatError::StrayPercent));
         assert_eq!(Format::compile("%Y %Y"), Err(FormatError::Repeated('Y')));
         assert_eq!(
@@ -699,8 +727,14 @@ mod tests {
                 use chrono::{Datelike, Timelike};
                 let t = p.local;
                 serde_json::json!([
-                    t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second(),
-                    t.nanosecond() / 1000, p.offset_micros
+                    t.year(),
+                    t.month(),
+                    t.day(),
+                    t.hour(),
+                    t.minute(),
+                    t.second(),
+                    t.nanosecond() / 1000,
+                    p.offset_micros
                 ])
             });
             let expected = case.get("parsed").cloned();
@@ -710,10 +744,15 @@ mod tests {
                 n_errors += 1;
             }
             if got != expected {
-                mismatches.push(format!("{format_text:?} {input:?}: got {got:?}, CPython {case}"));
+                mismatches.push(format!(
+                    "{format_text:?} {input:?}: got {got:?}, CPython {case}"
+                ));
             }
         }
-        assert!(n_parsed > 2_000 && n_errors > 500, "{n_parsed} parsed, {n_errors} errors");
+        assert!(
+            n_parsed > 2_000 && n_errors > 500,
+            "{n_parsed} parsed, {n_errors} errors"
+        );
         assert!(
             mismatches.is_empty(),
             "{} mismatches:\n{}",

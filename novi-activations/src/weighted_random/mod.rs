@@ -56,7 +56,10 @@ impl WeightedRandomActivation {
                 (None, Some(i), _) => python_random::random_from_int(i.unsigned_abs()),
                 (None, None, Some(f)) => python_random::random_from_float(f),
                 (None, None, None) => {
-                    return Err(EvalError::invalid_value(SEED, "the number is not representable"));
+                    return Err(EvalError::invalid_value(
+                        SEED,
+                        "the number is not representable",
+                    ));
                 }
             },
             Value::String(s) => python_random::random_from_str(s),
@@ -110,7 +113,8 @@ impl ActivationClass for WeightedRandomActivation {
         "WeightedRandomActivation",
         "novi.client.activations.weighted_random_activation.WeightedRandomActivation",
     ];
-    const EXPECTED: &'static str = r#"{"splits": [numbers >= 0 with a positive sum], "variations": [as many strings]}"#;
+    const EXPECTED: &'static str =
+        r#"{"splits": [numbers >= 0 with a positive sum], "variations": [as many strings]}"#;
 
     fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
         let Config { splits, variations } = def.parse_config()?;
@@ -127,7 +131,9 @@ impl ActivationClass for WeightedRandomActivation {
             return Err(def.invalid("no variations").into());
         }
         if let Some(negative) = splits.iter().find(|w| **w < 0.0) {
-            return Err(def.invalid(format!("the split {negative} is negative")).into());
+            return Err(def
+                .invalid(format!("the split {negative} is negative"))
+                .into());
         }
         let cumulative: Vec<f64> = splits
             .iter()
@@ -138,9 +144,7 @@ impl ActivationClass for WeightedRandomActivation {
             .collect();
         let total = cumulative.last().copied().unwrap_or(0.0);
         if !(total > 0.0 && total.is_finite()) {
-            return Err(def
-                .invalid(format!("the splits add up to {total}"))
-                .into());
+            return Err(def.invalid(format!("the splits add up to {total}")).into());
         }
         Ok(WeightedRandomActivation {
             cumulative,

@@ -12,7 +12,11 @@ const PYTHON_CLASS: &str = "novi.client.activations.date_time_activation.DateTim
 fn check(config: &str, current: &str, expected: bool) {
     let activation = build_one("DateTimeActivation", config).unwrap();
     let ctx = context! {"currentDateTime": current};
-    assert_eq!(activation.decide(&ctx), Ok(Decision::from(expected)), "{current}");
+    assert_eq!(
+        activation.decide(&ctx),
+        Ok(Decision::from(expected)),
+        "{current}"
+    );
     assert_eq!(activation.evaluate(&ctx), expected, "{current}");
 }
 
@@ -23,10 +27,10 @@ fn window_boundaries() {
         ("11/26/2023 12:00 AM", true),  // the start is inclusive
         ("11/26/2023 12:01 AM", true),  // a minute after the start
         ("11/27/2023 12:00 PM", true),
-        ("11/27/2023 11:59 PM", true), // a minute before the end
+        ("11/27/2023 11:59 PM", true),  // a minute before the end
         ("11/28/2023 12:00 AM", false), // the end is exclusive
         ("11/28/2023 12:01 AM", false), // a minute after the end
-        ("11/26/2023 1:05 AM", true),  // one-digit hour
+        ("11/26/2023 1:05 AM", true),   // one-digit hour
         ("11/26/2023 01:05 AM", true),
         ("11/27/2023 9:30 pm", true), // %p in any case
         ("11/27/2023 12:00 aM", true),
@@ -47,7 +51,10 @@ fn python_class_path_builds_the_same_activation() {
 }
 
 fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::NaiveDateTime {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(h, min, 0).unwrap()
+    NaiveDate::from_ymd_opt(y, m, d)
+        .unwrap()
+        .and_hms_opt(h, min, 0)
+        .unwrap()
 }
 
 fn sample() -> DateTimeActivation {
@@ -75,7 +82,11 @@ fn absent_current_date_time_uses_the_clock() {
         (utc(2023, 11, 27, 23, 59), true),
         (utc(2023, 11, 28, 0, 0), false),
     ] {
-        assert_eq!(activation.decide_at(&ctx, now), Ok(Decision::from(expected)), "{now}");
+        assert_eq!(
+            activation.decide_at(&ctx, now),
+            Ok(Decision::from(expected)),
+            "{now}"
+        );
     }
     // The real clock: the sample window is in the past; a window from 2000 to 2999 holds now.
     assert!(!activation.evaluate(&ctx));
@@ -114,9 +125,18 @@ fn offsets_compare_instants_and_naive_times_are_utc() {
 fn unusable_current_date_time_is_an_evaluation_error() {
     let activation = build_one("DateTimeActivation", SAMPLE).unwrap();
     for (value, message) in [
-        (json!(5), "context key `currentDateTime` must be a string, found number"),
-        (json!(null), "context key `currentDateTime` must be a string, found null"),
-        (json!(["11/27/2023 12:00 AM"]), "context key `currentDateTime` must be a string, found array"),
+        (
+            json!(5),
+            "context key `currentDateTime` must be a string, found number",
+        ),
+        (
+            json!(null),
+            "context key `currentDateTime` must be a string, found null",
+        ),
+        (
+            json!(["11/27/2023 12:00 AM"]),
+            "context key `currentDateTime` must be a string, found array",
+        ),
         (
             json!("2023-11-27"),
             "context key `currentDateTime` is invalid: `2023-11-27` does not match the format `%m/%d/%Y %I:%M %p`",
@@ -139,7 +159,10 @@ fn unusable_current_date_time_is_an_evaluation_error() {
         assert_eq!(err.key(), "currentDateTime");
         assert_eq!(err.to_string(), message);
         assert!(!activation.evaluate(&ctx), "an error counts as off");
-        assert!(matches!(err, EvalError::WrongType { .. } | EvalError::InvalidValue { .. }));
+        assert!(matches!(
+            err,
+            EvalError::WrongType { .. } | EvalError::InvalidValue { .. }
+        ));
     }
 }
 
@@ -148,7 +171,10 @@ fn config_errors_name_the_class_and_what_was_expected() {
     const EXPECTED: &str = r#"expected {"startDateTime": string, "endDateTime": string, "format": string of Python strptime directives}"#;
     for (config, problem) in [
         ("not json", "expected ident at line 1 column 2"),
-        ("[1, 2]", "invalid type: integer `1`, expected a string at line 1 column 2"),
+        (
+            "[1, 2]",
+            "invalid type: integer `1`, expected a string at line 1 column 2",
+        ),
         (
             r#"{"startDateTime": "11/26/2023 12:00 AM", "endDateTime": "11/28/2023 12:00 AM"}"#,
             "missing field `format` at line 1 column 78",

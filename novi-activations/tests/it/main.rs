@@ -1,6 +1,8 @@
 //! Integration tests of the built-in activations, through the registry as `novi-client` uses
 //! them.
 
+#![allow(clippy::unwrap_used)] // helpers beside the tests unwrap too
+
 mod composite;
 mod date_time;
 mod registry;

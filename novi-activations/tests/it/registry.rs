@@ -4,10 +4,22 @@ use novi_core::registry;
 fn built_ins_are_registered_under_short_names_and_python_class_paths() {
     novi_activations::link();
     for (short, python) in [
-        ("DateTimeActivation", "novi.client.activations.date_time_activation.DateTimeActivation"),
-        ("WeightedRandomActivation", "novi.client.activations.weighted_random_activation.WeightedRandomActivation"),
-        ("AndActivation", "novi.client.activations.and_activation.AndActivation"),
-        ("OrActivation", "novi.client.activations.or_activation.OrActivation"),
+        (
+            "DateTimeActivation",
+            "novi.client.activations.date_time_activation.DateTimeActivation",
+        ),
+        (
+            "WeightedRandomActivation",
+            "novi.client.activations.weighted_random_activation.WeightedRandomActivation",
+        ),
+        (
+            "AndActivation",
+            "novi.client.activations.and_activation.AndActivation",
+        ),
+        (
+            "OrActivation",
+            "novi.client.activations.or_activation.OrActivation",
+        ),
     ] {
         let by_short = registry::find(short).unwrap_or_else(|| panic!("{short} is registered"));
         let by_python = registry::find(python).unwrap_or_else(|| panic!("{python} is registered"));

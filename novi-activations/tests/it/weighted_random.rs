@@ -40,7 +40,11 @@ fn choices_match_cpython() {
         assert_eq!(activation.choose(seed), Ok(chosen), "case {case}");
         for variation in activation.variations() {
             let ctx = context! {"seed": seed.clone(), "variant": variation};
-            assert_eq!(activation.evaluate(&ctx), variation == chosen, "case {case}");
+            assert_eq!(
+                activation.evaluate(&ctx),
+                variation == chosen,
+                "case {case}"
+            );
         }
         seed_types.insert(match seed {
             Value::Number(n) if n.is_f64() => "float",
@@ -58,19 +62,38 @@ fn choices_match_cpython() {
 
 #[test]
 fn python_sample_always_picks_a() {
-    let set = build(&[(2, PYTHON_CLASS, r#"{ "splits":[100, 0, 0], "variations":["A", "B", "C"]}"#)]);
+    let set = build(&[(
+        2,
+        PYTHON_CLASS,
+        r#"{ "splits":[100, 0, 0], "variations":["A", "B", "C"]}"#,
+    )]);
     let activation = set.get(ActivationId(2)).unwrap().unwrap();
-    for seed in [json!(333), json!(90), json!(1), json!("user-17"), json!(-4.5), json!(true)] {
+    for seed in [
+        json!(333),
+        json!(90),
+        json!(1),
+        json!("user-17"),
+        json!(-4.5),
+        json!(true),
+    ] {
         for (variant, expected) in [("A", true), ("B", false), ("C", false), ("a", false)] {
             let ctx = context! {"seed": seed.clone(), "variant": variant};
-            assert_eq!(activation.evaluate(&ctx), expected, "seed {seed} variant {variant}");
+            assert_eq!(
+                activation.evaluate(&ctx),
+                expected,
+                "seed {seed} variant {variant}"
+            );
         }
     }
 }
 
 #[test]
 fn absent_seed_or_variant_is_off() {
-    let activation = build_one("WeightedRandomActivation", r#"{"splits": [1], "variations": ["A"]}"#).unwrap();
+    let activation = build_one(
+        "WeightedRandomActivation",
+        r#"{"splits": [1], "variations": ["A"]}"#,
+    )
+    .unwrap();
     for ctx in [
         Context::default(),
         context! {"seed": 1},
@@ -79,18 +102,45 @@ fn absent_seed_or_variant_is_off() {
     ] {
         assert_eq!(activation.decide(&ctx), Ok(Decision::OFF), "{ctx:?}");
     }
-    assert_eq!(activation.decide(&context! {"seed": 1, "variant": "A"}), Ok(Decision::ON));
+    assert_eq!(
+        activation.decide(&context! {"seed": 1, "variant": "A"}),
+        Ok(Decision::ON)
+    );
 }
 
 #[test]
 fn unusable_seed_or_variant_is_an_evaluation_error() {
-    let activation = build_one("WeightedRandomActivation", r#"{"splits": [1, 1], "variations": ["A", "B"]}"#).unwrap();
+    let activation = build_one(
+        "WeightedRandomActivation",
+        r#"{"splits": [1, 1], "variations": ["A", "B"]}"#,
+    )
+    .unwrap();
     for (ctx, key, message) in [
-        (context! {"seed": [1], "variant": "A"}, "seed", "context key `seed` must be an integer, string, float or boolean, found array"),
-        (context! {"seed": {"a": 1}, "variant": "A"}, "seed", "context key `seed` must be an integer, string, float or boolean, found object"),
-        (context! {"seed": null, "variant": "A"}, "seed", "context key `seed` must be an integer, string, float or boolean, found null"),
-        (context! {"seed": 1, "variant": 1}, "variant", "context key `variant` must be a string, found number"),
-        (context! {"seed": 1, "variant": null}, "variant", "context key `variant` must be a string, found null"),
+        (
+            context! {"seed": [1], "variant": "A"},
+            "seed",
+            "context key `seed` must be an integer, string, float or boolean, found array",
+        ),
+        (
+            context! {"seed": {"a": 1}, "variant": "A"},
+            "seed",
+            "context key `seed` must be an integer, string, float or boolean, found object",
+        ),
+        (
+            context! {"seed": null, "variant": "A"},
+            "seed",
+            "context key `seed` must be an integer, string, float or boolean, found null",
+        ),
+        (
+            context! {"seed": 1, "variant": 1},
+            "variant",
+            "context key `variant` must be a string, found number",
+        ),
+        (
+            context! {"seed": 1, "variant": null},
+            "variant",
+            "context key `variant` must be a string, found null",
+        ),
     ] {
         let err = activation.decide(&ctx).unwrap_err();
         assert_eq!(err.key(), key);
@@ -111,14 +161,35 @@ fn zero_weights_are_never_chosen() {
 fn config_errors_name_the_class_and_what_was_expected() {
     const EXPECTED: &str = r#"expected {"splits": [numbers >= 0 with a positive sum], "variations": [as many strings]}"#;
     for (config, problem) in [
-        (r#"{"splits": [0, 0], "variations": ["A", "B"]}"#, "the splits add up to 0"),
-        (r#"{"splits": [1e308, 1e308], "variations": ["A", "B"]}"#, "the splits add up to inf"),
-        (r#"{"splits": [1, -1, 1], "variations": ["A", "B", "C"]}"#, "the split -1 is negative"),
-        (r#"{"splits": [1, 1], "variations": ["A"]}"#, "2 splits but 1 variations"),
+        (
+            r#"{"splits": [0, 0], "variations": ["A", "B"]}"#,
+            "the splits add up to 0",
+        ),
+        (
+            r#"{"splits": [1e308, 1e308], "variations": ["A", "B"]}"#,
+            "the splits add up to inf",
+        ),
+        (
+            r#"{"splits": [1, -1, 1], "variations": ["A", "B", "C"]}"#,
+            "the split -1 is negative",
+        ),
+        (
+            r#"{"splits": [1, 1], "variations": ["A"]}"#,
+            "2 splits but 1 variations",
+        ),
         (r#"{"splits": [], "variations": []}"#, "no variations"),
-        (r#"{"splits": [1], "variations": [1]}"#, "invalid type: integer `1`, expected a string at line 1 column 32"),
-        (r#"{"splits": ["1"], "variations": ["A"]}"#, "invalid type: string \"1\", expected f64 at line 1 column 15"),
-        (r#"{"variations": ["A"]}"#, "missing field `splits` at line 1 column 21"),
+        (
+            r#"{"splits": [1], "variations": [1]}"#,
+            "invalid type: integer `1`, expected a string at line 1 column 32",
+        ),
+        (
+            r#"{"splits": ["1"], "variations": ["A"]}"#,
+            "invalid type: string \"1\", expected f64 at line 1 column 15",
+        ),
+        (
+            r#"{"variations": ["A"]}"#,
+            "missing field `splits` at line 1 column 21",
+        ),
     ] {
         assert_eq!(
             config_error("WeightedRandomActivation", config),
