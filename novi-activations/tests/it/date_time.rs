@@ -58,16 +58,7 @@ fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::NaiveDateTime {
 }
 
 fn sample() -> DateTimeActivation {
-    let registration = novi_core::registry::find("DateTimeActivation").unwrap();
-    let mut resolver = novi_core::NoMembers;
-    let spec = novi_core::ActivationSpec {
-        id: ActivationId(1),
-        name: "Date Activated",
-        class_name: "DateTimeActivation",
-        config: SAMPLE,
-    };
-    let mut def = novi_core::Definition::new(spec, registration, &mut resolver);
-    DateTimeActivation::build(&mut def).unwrap()
+    DateTimeActivation::from_config(SAMPLE).unwrap()
 }
 
 #[test]
