@@ -3,11 +3,12 @@
 //!
 //! [`ActivationSet::build`] turns every stored row into a ready activation or a
 //! [`BuildError`]. Composite activations ask for their members through [`Definition::resolve`].
-//! The builder answers from what it has already built; for a member it has not built yet it
-//! answers [`BuildError::Deferred`], puts the member on an explicit stack, builds it, and then
-//! calls the composite's build again. No build function ever runs inside another, so the Rust
-//! stack stays flat whatever the data: a 10,000-deep chain costs a 10,000-element `Vec`, and
-//! then fails the [`MAX_NESTING`] check.
+//! The builder answers from what it has already built; for members it has not built yet it
+//! hands out a stand-in, notes them, discards the attempt, builds the members from an explicit
+//! stack, and then calls the composite's build again: about two attempts per composite,
+//! whatever its size. No build function ever runs inside another, so the Rust stack stays flat
+//! whatever the data: a 10,000-deep chain costs a 10,000-element `Vec`, and then fails the
+//! [`MAX_NESTING`] check.
 
 use std::{
     collections::{BTreeMap, HashMap, hash_map::Entry},
@@ -201,22 +202,42 @@ struct Builder<'s, 'a> {
     done: HashMap<ActivationId, Done>,
 }
 
+/// An entry of the explicit stack: an activation still to try, or one that waits for the
+/// members pushed above it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Frame {
+    Queued(ActivationId),
+    Waiting(ActivationId),
+}
+
 impl Builder<'_, '_> {
     /// Builds `root` and, first, every member it needs, with an explicit stack.
+    ///
+    /// Every entry above a `Waiting` one is a member (direct or not) of it, so the `Waiting`
+    /// entries are exactly the ancestors of the entry being tried: asking for one of them is a
+    /// cycle, and the `Waiting` entries from it upwards are the cycle's path.
     fn build_from(&mut self, root: ActivationId) {
-        let mut stack = vec![root];
-        while let Some(&id) = stack.last() {
+        let mut stack = vec![Frame::Queued(root)];
+        let mut waiting: HashMap<ActivationId, usize> = HashMap::new();
+        while let Some(&entry) = stack.last() {
+            let (Frame::Queued(id) | Frame::Waiting(id)) = entry;
             if self.done.contains_key(&id) {
                 stack.pop();
+                waiting.remove(&id);
                 continue;
             }
-            let attempt = self.attempt(id, &stack);
-            match attempt {
+            match self.attempt(id, &stack, &waiting) {
                 Attempt::Finished(done) => {
                     self.done.insert(id, done);
                     stack.pop();
+                    waiting.remove(&id);
                 }
-                Attempt::NeedsFirst(member) => stack.push(member),
+                Attempt::NeedsFirst(members) => {
+                    let at = stack.len() - 1;
+                    stack[at] = Frame::Waiting(id);
+                    waiting.insert(id, at);
+                    stack.extend(members.into_iter().rev().map(Frame::Queued));
+                }
                 Attempt::Cycle(path) => {
                     let err = Arc::new(BuildError::Cycle { path: path.clone() });
                     for member in &path {
@@ -227,7 +248,12 @@ impl Builder<'_, '_> {
         }
     }
 
-    fn attempt(&self, id: ActivationId, stack: &[ActivationId]) -> Attempt {
+    fn attempt(
+        &self,
+        id: ActivationId,
+        stack: &[Frame],
+        waiting: &HashMap<ActivationId, usize>,
+    ) -> Attempt {
         let Some(slot) = self.specs.get(&id) else {
             return Attempt::Finished(Err(Arc::new(BuildError::MissingActivation { id })));
         };
@@ -242,20 +268,22 @@ impl Builder<'_, '_> {
         };
         let mut resolver = StackResolver {
             builder: self,
+            building: id,
             stack,
+            waiting,
             depth: None,
-            deferred: None,
+            deferred: Vec::new(),
             cycle: None,
         };
         let mut def = Definition::new(*spec, registration, &mut resolver);
         let result = catch_unwind(AssertUnwindSafe(|| registration.build(&mut def)));
-        // A request to build a member first, or a cycle, overrides whatever the build function
-        // made of the error it was handed.
+        // A cycle, or members to build first, override whatever the build function made of
+        // the answers it was given.
         if let Some(path) = resolver.cycle {
             return Attempt::Cycle(path);
         }
-        if let Some(member) = resolver.deferred {
-            return Attempt::NeedsFirst(member);
+        if !resolver.deferred.is_empty() {
+            return Attempt::NeedsFirst(resolver.deferred);
         }
         let depth = resolver.depth.map_or(0, |deepest| deepest + 1);
         Attempt::Finished(match result {
@@ -275,27 +303,37 @@ impl Builder<'_, '_> {
 
 enum Attempt {
     Finished(Done),
-    NeedsFirst(ActivationId),
+    NeedsFirst(Vec<ActivationId>),
     Cycle(Vec<ActivationId>),
+}
+
+/// Stands in for a member that is not built yet, so that one attempt of a build function
+/// asks for all its members; the attempt is then discarded and retried.
+#[derive(Debug)]
+struct NotYetBuilt;
+
+impl Activation for NotYetBuilt {
+    fn evaluate(&self, _ctx: &crate::Context) -> bool {
+        false
+    }
 }
 
 /// The resolver handed to one build attempt: it answers from finished activations and notes
 /// what must be built first.
 struct StackResolver<'b, 's, 'a> {
     builder: &'b Builder<'s, 'a>,
-    stack: &'b [ActivationId],
+    /// The activation this attempt builds.
+    building: ActivationId,
+    stack: &'b [Frame],
+    waiting: &'b HashMap<ActivationId, usize>,
     /// The depth of the deepest member resolved so far.
     depth: Option<usize>,
-    deferred: Option<ActivationId>,
+    deferred: Vec<ActivationId>,
     cycle: Option<Vec<ActivationId>>,
 }
 
 impl Resolve for StackResolver<'_, '_, '_> {
     fn resolve(&mut self, id: ActivationId) -> Result<Arc<dyn Activation>, BuildError> {
-        if self.deferred.is_some() || self.cycle.is_some() {
-            // This attempt is void already; let the build function unwind quickly.
-            return Err(BuildError::Deferred { id });
-        }
         match self.builder.done.get(&id) {
             Some(Ok((activation, depth))) => {
                 self.depth = Some(self.depth.map_or(*depth, |d| d.max(*depth)));
@@ -312,14 +350,31 @@ impl Resolve for StackResolver<'_, '_, '_> {
                 Err(BuildError::MissingActivation { id })
             }
             None => {
-                if let Some(pos) = self.stack.iter().position(|&on_stack| on_stack == id) {
-                    let mut path = self.stack[pos..].to_vec();
-                    path.push(id);
-                    self.cycle = Some(path.clone());
-                    Err(BuildError::Cycle { path })
+                let ancestor = if id == self.building {
+                    Some(self.stack.len() - 1)
                 } else {
-                    self.deferred = Some(id);
-                    Err(BuildError::Deferred { id })
+                    self.waiting.get(&id).copied()
+                };
+                if let Some(from) = ancestor {
+                    let mut path: Vec<ActivationId> = self.stack[from..]
+                        .iter()
+                        .filter_map(|entry| match entry {
+                            Frame::Waiting(waiting) => Some(*waiting),
+                            Frame::Queued(_) => None,
+                        })
+                        .collect();
+                    if path.last() != Some(&self.building) {
+                        path.push(self.building);
+                    }
+                    path.push(id);
+                    let err = BuildError::Cycle { path: path.clone() };
+                    self.cycle.get_or_insert(path);
+                    Err(err)
+                } else {
+                    if !self.deferred.contains(&id) {
+                        self.deferred.push(id);
+                    }
+                    Ok(Arc::new(NotYetBuilt))
                 }
             }
         }
@@ -670,6 +725,47 @@ mod tests {
             Some(Err(err)) => assert!(matches!(err.root_cause(), BuildError::Cycle { .. })),
             other => panic!("expected an error, got {other:?}"),
         }
+    }
+
+    static WIDE_ATTEMPTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    /// A composite that counts how often its build function runs.
+    #[derive(Debug)]
+    struct Wide(usize);
+
+    impl Activation for Wide {
+        fn evaluate(&self, _ctx: &Context) -> bool {
+            self.0 > 0
+        }
+    }
+
+    impl ActivationClass for Wide {
+        const NAMES: &'static [&'static str] = &["test.Wide", "test.Wide"];
+        const EXPECTED: &'static str = "a JSON array of activation ids";
+
+        fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
+            WIDE_ATTEMPTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let ids: Vec<i32> = def.parse_config()?;
+            for id in &ids {
+                def.resolve(ActivationId(*id))?;
+            }
+            Ok(Wide(ids.len()))
+        }
+    }
+    crate::register!(Wide);
+
+    #[test]
+    fn a_wide_composite_is_built_in_two_attempts() {
+        let ids: Vec<i32> = (1..=10_000).collect();
+        let mut rows: Vec<_> = ids
+            .iter()
+            .map(|id| (*id, "test.Fixed", "true".to_owned()))
+            .collect();
+        rows.push((0, "test.Wide", format!("{ids:?}")));
+        let set = Rows(rows).build();
+        check_ok(&set, 0, true);
+        // Once to learn the members, once with them all built.
+        assert_eq!(WIDE_ATTEMPTS.load(std::sync::atomic::Ordering::Relaxed), 2);
     }
 
     #[test]

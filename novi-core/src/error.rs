@@ -67,13 +67,6 @@ pub enum BuildError {
         /// The panic message, when it was a string.
         message: String,
     },
-    /// Internal to the builder: the member is built first and this activation retried.
-    #[doc(hidden)]
-    #[error("activation {id} is not built yet")]
-    Deferred {
-        /// The member being built first.
-        id: ActivationId,
-    },
 }
 
 impl BuildError {

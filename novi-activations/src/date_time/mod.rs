@@ -23,7 +23,11 @@ pub const CURRENT_DATE_TIME: &str = "currentDateTime";
 ///   take one or two digits, `%p`, names and literal letters match in any case, a space
 ///   matches any run of whitespace, `%y` maps 69–99 to 19xx and 00–68 to 20xx.
 /// - The window is start-inclusive, end-exclusive. Both bounds must parse with `format`, and
-///   start must be before end; otherwise building fails with a config error.
+///   start must not be after end (start equal to end is an empty window, always off);
+///   otherwise building fails with a config error.
+/// - A format has at most 64 items and a time at most 128 bytes; CPython has no such limits.
+///   Literal letters match case-insensitively by Unicode lowercase (CPython's regex engine
+///   also equates a few rare pairs such as `ſ` and `s`).
 /// - **Time zone**: a time without an offset is UTC. When the format has `%z`, every time
 ///   carries its own offset and the comparison is between instants.
 ///
@@ -109,10 +113,10 @@ impl ActivationClass for DateTimeActivation {
         };
         let start = bound("startDateTime", &config.start_date_time)?.to_utc();
         let end = bound("endDateTime", &config.end_date_time)?.to_utc();
-        if start >= end {
+        if start > end {
             return Err(def
                 .invalid(format!(
-                    "startDateTime `{}` is not before endDateTime `{}`",
+                    "startDateTime `{}` is after endDateTime `{}`",
                     config.start_date_time, config.end_date_time
                 ))
                 .into());

@@ -10,7 +10,11 @@
 //! Failed (item, position) pairs are remembered, so matching is polynomial whatever the input.
 //!
 //! Deliberate differences: only ASCII digits count as digits (CPython's `\d` also takes other
-//! Unicode decimal digits), and the names are the C locale's English ones.
+//! Unicode decimal digits); the names are the C locale's English ones; literal characters of
+//! the format match case-insensitively by Unicode lowercase, where CPython's regex engine also
+//! treats a few dozen further pairs as equal (`ſ` and `s`, `ı` and `i`, `ς` and `σ`, ...); and
+//! formats of more than [`MAX_ITEMS`] items and inputs longer than [`MAX_INPUT`] bytes are
+//! refused, so that matching has a fixed, small cost.
 
 use std::fmt;
 
@@ -549,12 +553,23 @@ fn resolve(
     });
     let offset_micros = text(Directive::Offset).map(parse_offset).transpose()?;
 
-    let year = year.unwrap_or(1900);
+    // CPython works out a date without a year in 1900, except Feb 29, which it works out in
+    // the leap year 1904 and then moves back to 1900 (where it does not exist).
+    let leap_year_fix = year.is_none() && month == Some(2) && day == 29;
+    let working_year = year.unwrap_or(if leap_year_fix { 1904 } else { 1900 });
     let date = match number(Directive::DayOfYear) {
-        Some(day_of_year) => NaiveDate::from_ymd_opt(year, 1, 1)
-            .filter(|_| year >= 1)
+        Some(day_of_year) => NaiveDate::from_ymd_opt(working_year, 1, 1)
+            .filter(|_| working_year >= 1)
             .and_then(|jan1| jan1.checked_add_signed(Duration::days(i64::from(day_of_year) - 1))),
-        None => NaiveDate::from_ymd_opt(year, month.unwrap_or(1), day),
+        None => NaiveDate::from_ymd_opt(working_year, month.unwrap_or(1), day),
+    };
+    let date = match date {
+        Some(date) if leap_year_fix => NaiveDate::from_ymd_opt(
+            1900,
+            chrono::Datelike::month(&date),
+            chrono::Datelike::day(&date),
+        ),
+        other => other,
     };
     let date = date
         .filter(|d| (1..=9999).contains(&chrono::Datelike::year(d)))
@@ -691,6 +706,20 @@ mod tests {
         check("%Y%z", "2023-0530:15", Err(ParseError::InconsistentColon));
         check("%Y%z", "2023+2400", Err(ParseError::OffsetOutOfRange));
         check("%Y", &"9".repeat(MAX_INPUT + 1), Err(ParseError::TooLong));
+        // CPython's leap-year fix for dates without a year.
+        check("%j %m %d", "61 2 29", Ok("1900-03-01 00:00:00.000000 None"));
+        check(
+            "%j %m %d",
+            "366 2 29",
+            Ok("1900-12-31 00:00:00.000000 None"),
+        );
+        check("%j %m %d", "60 2 29", Err(ParseError::DateOutOfRange));
+        check(
+            "%j %b %d",
+            "70 Feb 29",
+            Ok("1900-03-10 00:00:00.000000 None"),
+        );
+        check("%m %d", "2 29", Err(ParseError::DateOutOfRange));
     }
 
     #[test]

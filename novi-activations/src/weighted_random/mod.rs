@@ -23,12 +23,13 @@ pub const VARIANT: &str = "variant";
 /// exactly CPython 3.11's `random.seed(seed); random.choices(variations, weights=splits)[0]`,
 /// so users moving from Python Novi keep their assignments:
 ///
-/// - `seed` may be an integer of any sign up to 64 bits (`-5` seeds like `5`), a string, a
+/// - `seed` may be an integer from -2^63 to 2^64 - 1 (`-5` seeds like `5`), a string, a
 ///   float (seeded by Python's `hash(float)`, so `2.0` seeds like `2`) or a boolean (`true`
 ///   seeds like `1`). An array, object or `null` is an [`EvalError`] (Python raised, or for
-///   `null` seeded from the OS and answered at random). JSON integers beyond 64 bits are read
-///   as floats, where Python would keep them exact.
-/// - `variant` must be a string and is compared exactly (case-sensitive).
+///   `null` seeded from the OS and answered at random). JSON integers outside that range are
+///   read as floats, where Python would keep them exact, so they choose differently.
+/// - `variant` is compared exactly (case-sensitive) with the chosen variation; a `variant`
+///   that is not a string never equals one, as in Python.
 /// - Weights are summed as `f64`, as Python sums float weights; integer weights are exact
 ///   below 2^53.
 ///
@@ -101,10 +102,8 @@ impl Activation for WeightedRandomActivation {
         let (Some(seed), Some(variant)) = (ctx.get(SEED), ctx.get(VARIANT)) else {
             return Ok(Decision::OFF);
         };
-        let variant = variant
-            .as_str()
-            .ok_or_else(|| EvalError::wrong_type(VARIANT, "a string", variant))?;
-        Ok(Decision::from(self.choose(seed)? == variant))
+        let chosen = self.choose(seed)?;
+        Ok(Decision::from(variant.as_str() == Some(chosen)))
     }
 }
 
