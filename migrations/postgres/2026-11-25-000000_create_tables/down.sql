@@ -1,0 +1,3 @@
+DROP TABLE flags_activations;
+DROP TABLE activations;
+DROP TABLE flags;

@@ -1,0 +1,341 @@
+//! `Client`: the snapshot, the pool behind it, refreshes, and the write API.
+
+use std::{
+    sync::{Arc, Mutex, Weak, mpsc},
+    thread,
+    time::Duration,
+};
+
+use arc_swap::ArcSwap;
+use novi_core::{ActivationId, Context};
+
+use crate::{
+    Error,
+    config::resolve_database_url,
+    connection::{self, DbConnection, Pool, PooledConnection},
+    models::{ActivationInput, ActivationRecord, FlagInput, FlagRecord},
+    snapshot::{Evaluation, Snapshot},
+    store,
+    url::{Backend, DatabaseUrl, UrlDialect},
+};
+
+/// How often the Python-style global client refreshes, and a sensible interval for others.
+pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Flags from a database, evaluated from memory.
+///
+/// A `Client` loads every flag and activation once into an immutable [`Snapshot`] and answers
+/// every check from it: a lookup by name and the activations' logic, with no SQL and no lock a
+/// writer can hold. [`refresh`](Client::refresh) reloads on demand; a background refresh
+/// (see [`ClientBuilder::refresh_interval`]) keeps processes that share a database in step;
+/// a failed refresh keeps the last good snapshot. Writes go to the database in one transaction
+/// each, then refresh the snapshot, so the writer reads its own writes.
+///
+/// Cloning a `Client` is cheap and shares everything.
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    url: DatabaseUrl,
+    pool: Pool,
+    snapshot: ArcSwap<Snapshot>,
+    /// Writes from this process run one at a time (SQLite allows one writer anyway).
+    write_lock: Mutex<()>,
+    /// Dropped with the client, which stops the background refresh.
+    _stop_refresh: Option<mpsc::Sender<()>>,
+}
+
+/// Options for [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    url: DatabaseUrl,
+    migrate: bool,
+    pool_size: u32,
+    connection_timeout: Duration,
+    refresh_interval: Option<Duration>,
+}
+
+impl ClientBuilder {
+    /// Runs pending migrations before the first load (default: no).
+    pub fn migrate(mut self, migrate: bool) -> Self {
+        self.migrate = migrate;
+        self
+    }
+
+    /// The most connections kept open (default 4; SQLite `:memory:` always uses 1).
+    pub fn pool_size(mut self, size: u32) -> Self {
+        self.pool_size = size.max(1);
+        self
+    }
+
+    /// How long a write or refresh waits for a connection (default 5 s).
+    pub fn connection_timeout(mut self, timeout: Duration) -> Self {
+        self.connection_timeout = timeout;
+        self
+    }
+
+    /// Reloads the snapshot in the background at this interval (default: never).
+    pub fn refresh_interval(mut self, interval: Option<Duration>) -> Self {
+        self.refresh_interval = interval;
+        self
+    }
+
+    /// Connects, migrates if asked, and loads the first snapshot. The first connection is
+    /// made directly, so a wrong URL or an unreachable server reports the driver's reason.
+    pub fn connect(self) -> Result<Client, Error> {
+        let mut conn = connection::connect(&self.url)?;
+        if self.migrate {
+            let ran = connection::run_migrations(&mut conn)?;
+            if ran > 0 {
+                log::info!("applied {ran} migration(s) to {}", self.url);
+            }
+        }
+        let snapshot = Snapshot::build(store::load_rows(&mut conn)?);
+        drop(conn);
+        // Every connection to `:memory:` is a database of its own.
+        let pool_size = if self.url.target() == ":memory:" {
+            1
+        } else {
+            self.pool_size
+        };
+        let pool = connection::pool(&self.url, pool_size, self.connection_timeout);
+        let (stop_refresh, stopped) = match self.refresh_interval {
+            Some(_) => {
+                let (tx, rx) = mpsc::channel();
+                (Some(tx), Some(rx))
+            }
+            None => (None, None),
+        };
+        let inner = Arc::new(Inner {
+            url: self.url,
+            pool,
+            snapshot: ArcSwap::from_pointee(snapshot),
+            write_lock: Mutex::new(()),
+            _stop_refresh: stop_refresh,
+        });
+        if let (Some(interval), Some(stopped)) = (self.refresh_interval, stopped) {
+            spawn_refresher(Arc::downgrade(&inner), interval, stopped);
+        }
+        Ok(Client { inner })
+    }
+}
+
+fn spawn_refresher(inner: Weak<Inner>, interval: Duration, stopped: mpsc::Receiver<()>) {
+    let spawned = thread::Builder::new()
+        .name("novi-refresh".to_owned())
+        .spawn(move || {
+            // The sender is never used: the channel disconnects when the client is dropped.
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+                let Some(inner) = inner.upgrade() else { break };
+                if let Err(err) = (Client { inner }).refresh() {
+                    log::warn!("background refresh failed, keeping the last snapshot: {err}");
+                }
+            }
+        });
+    if let Err(err) = spawned {
+        log::error!("cannot start the background refresh thread: {err}");
+    }
+}
+
+impl Client {
+    /// A builder for a client of `url` (written in the Rust convention: `sqlite://path`,
+    /// `postgres://…`, `mysql://…`, or a SQLite path).
+    pub fn builder(url: &str) -> Result<ClientBuilder, Error> {
+        let url = DatabaseUrl::parse(url, UrlDialect::Rust).map_err(|source| {
+            Error::Config(crate::config::ConfigError::Url {
+                source_name: crate::config::UrlSource::Explicit,
+                source,
+            })
+        })?;
+        Ok(ClientBuilder::new(url))
+    }
+
+    /// A builder for the configured database: `explicit`, else `NOVI_DATABASE_URL`,
+    /// `DATABASE_URL`, `novi.ini`'s `[database] url`, else `sqlite://novi.db`.
+    pub fn builder_from_config(explicit: Option<&str>) -> Result<ClientBuilder, Error> {
+        let (url, _source) = resolve_database_url(explicit)?;
+        Ok(ClientBuilder::new(url))
+    }
+
+    /// Connects to `url` and loads the flags (no migrations, no background refresh).
+    pub fn connect(url: &str) -> Result<Client, Error> {
+        Client::builder(url)?.connect()
+    }
+
+    /// The database URL, password hidden.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.inner.url
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.inner.url.backend()
+    }
+
+    /// The current snapshot. Holding it keeps it alive; later refreshes do not change it.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.inner.snapshot.load_full()
+    }
+
+    /// Whether the flag is on for `ctx`. An unknown flag is off.
+    #[inline]
+    pub fn is_enabled(&self, name: &str, ctx: &Context) -> bool {
+        self.inner.snapshot.load().is_enabled(name, ctx)
+    }
+
+    /// The answer for the flag and why, or [`Error::FlagNotFound`].
+    #[inline]
+    pub fn evaluate(&self, name: &str, ctx: &Context) -> Result<Evaluation, Error> {
+        self.inner
+            .snapshot
+            .load()
+            .evaluate(name, ctx)
+            .ok_or_else(|| Error::FlagNotFound(name.to_owned()))
+    }
+
+    /// Every flag with its answer, in id order.
+    pub fn evaluate_all(&self, ctx: &Context) -> Vec<(FlagRecord, Evaluation)> {
+        self.inner
+            .snapshot
+            .load()
+            .evaluate_all(ctx)
+            .map(|(flag, evaluation)| (flag.clone(), evaluation))
+            .collect()
+    }
+
+    /// Runs pending migrations; returns how many ran.
+    pub fn migrate(&self) -> Result<usize, Error> {
+        connection::run_migrations(&mut *self.connection()?)
+    }
+
+    /// Reloads the snapshot from the database. On failure the last snapshot stays.
+    pub fn refresh(&self) -> Result<(), Error> {
+        let rows = store::load_rows(&mut *self.connection()?)?;
+        self.inner.snapshot.store(Arc::new(Snapshot::build(rows)));
+        Ok(())
+    }
+
+    /// A pooled connection, for the rare caller that needs the database itself.
+    pub fn connection(&self) -> Result<PooledConnection, Error> {
+        self.inner.pool.get().map_err(|cause| Error::Pool { cause })
+    }
+
+    /// Runs a write, then refreshes the snapshot so the caller reads its own write.
+    fn write<T>(
+        &self,
+        write: impl FnOnce(&mut DbConnection) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let _one_writer = self
+            .inner
+            .write_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let written = write(&mut *self.connection()?)?;
+        self.refresh()?;
+        Ok(written)
+    }
+
+    /// Creates a flag; returns it as stored.
+    pub fn create_flag(&self, input: &FlagInput) -> Result<FlagRecord, Error> {
+        self.write(|conn| store::create_flag(conn, input))?;
+        self.stored_flag(&input.name)
+    }
+
+    /// Updates the flag named `name` (it may be renamed; `activations: None` keeps its set).
+    pub fn update_flag(&self, name: &str, input: &FlagInput) -> Result<FlagRecord, Error> {
+        self.write(|conn| store::update_flag(conn, name, input))?;
+        self.stored_flag(&input.name)
+    }
+
+    /// Replaces the flag's activations.
+    pub fn set_flag_activations(
+        &self,
+        name: &str,
+        ids: &[ActivationId],
+    ) -> Result<FlagRecord, Error> {
+        self.write(|conn| store::set_flag_activations(conn, name, ids))?;
+        self.stored_flag(name)
+    }
+
+    /// Deletes the flag named `name`.
+    pub fn delete_flag(&self, name: &str) -> Result<(), Error> {
+        self.write(|conn| store::delete_flag(conn, name)).map(drop)
+    }
+
+    /// Creates an activation after checking that it builds (class registered, config valid,
+    /// members present and acyclic); returns it as stored.
+    pub fn create_activation(
+        &self,
+        input: &ActivationInput,
+    ) -> Result<Arc<ActivationRecord>, Error> {
+        let id = self.write(|conn| store::create_activation(conn, input))?;
+        self.stored_activation(id)
+    }
+
+    /// Replaces an activation, checked as on creation and against every activation that
+    /// contains it.
+    pub fn update_activation(
+        &self,
+        id: ActivationId,
+        input: &ActivationInput,
+    ) -> Result<Arc<ActivationRecord>, Error> {
+        self.write(|conn| store::update_activation(conn, id, input))?;
+        self.stored_activation(id)
+    }
+
+    /// Deletes an activation that no flag and no composite activation uses.
+    pub fn delete_activation(&self, id: ActivationId) -> Result<(), Error> {
+        self.write(|conn| store::delete_activation(conn, id))
+    }
+
+    /// Runs SQL (such as `sample_data.sql`) when the database has no flags yet; returns
+    /// whether it ran.
+    pub fn seed_if_empty(&self, sql: &str) -> Result<bool, Error> {
+        let ran = self.write(|conn| {
+            if !store::has_no_flags(conn)? {
+                return Ok(false);
+            }
+            diesel::connection::SimpleConnection::batch_execute(conn, sql).map_err(|cause| {
+                Error::Query {
+                    during: "loading sample data",
+                    cause,
+                }
+            })?;
+            Ok(true)
+        })?;
+        Ok(ran)
+    }
+
+    fn stored_flag(&self, name: &str) -> Result<FlagRecord, Error> {
+        self.inner
+            .snapshot
+            .load()
+            .flag(name)
+            .cloned()
+            .ok_or_else(|| Error::FlagNotFound(name.to_owned()))
+    }
+
+    fn stored_activation(&self, id: ActivationId) -> Result<Arc<ActivationRecord>, Error> {
+        self.inner
+            .snapshot
+            .load()
+            .activation(id)
+            .cloned()
+            .ok_or(Error::ActivationNotFound(id))
+    }
+}
+
+impl ClientBuilder {
+    fn new(url: DatabaseUrl) -> Self {
+        ClientBuilder {
+            url,
+            migrate: false,
+            pool_size: 4,
+            connection_timeout: Duration::from_secs(5),
+            refresh_interval: None,
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Connections: one Diesel connection type over the compiled-in backends, chosen by URL
+//! scheme, a pool of them, and the embedded migrations.
+
+use std::time::Duration;
+
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::{
+    Error,
+    url::{Backend, DatabaseUrl},
+};
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+compile_error!("novi-client needs at least one of the features `sqlite`, `postgres`, `mysql`");
+
+/// A connection to any compiled-in backend; queries are written once against it.
+///
+/// Never call its `establish` (Diesel's derive tries each backend in turn, and SQLite accepts
+/// almost any string as a file name, hiding the real error): use [`connect`].
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(diesel::PgConnection),
+    /// MySQL or MariaDB.
+    #[cfg(feature = "mysql")]
+    Mysql(diesel::MysqlConnection),
+    /// SQLite (last, for the reason above).
+    #[cfg(feature = "sqlite")]
+    Sqlite(diesel::SqliteConnection),
+}
+
+impl DbConnection {
+    /// The backend behind this connection.
+    pub fn backend(&self) -> Backend {
+        match self {
+            #[cfg(feature = "postgres")]
+            DbConnection::Postgres(_) => Backend::Postgres,
+            #[cfg(feature = "mysql")]
+            DbConnection::Mysql(_) => Backend::Mysql,
+            #[cfg(feature = "sqlite")]
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+impl std::fmt::Debug for DbConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DbConnection({})", self.backend())
+    }
+}
+
+#[cfg(feature = "sqlite")]
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+#[cfg(feature = "postgres")]
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+#[cfg(feature = "mysql")]
+const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/mysql");
+
+/// How long SQLite waits for a lock held by another connection before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// Opens a connection to `url`'s backend, and only that one. Errors name the backend and the
+/// driver's own reason.
+pub fn connect(url: &DatabaseUrl) -> Result<DbConnection, Error> {
+    let backend = url.backend();
+    let connect_error = |cause| Error::Connect {
+        backend,
+        url: url.redacted(),
+        cause,
+    };
+    match backend {
+        #[cfg(feature = "sqlite")]
+        Backend::Sqlite => {
+            let mut conn =
+                diesel::SqliteConnection::establish(url.target()).map_err(connect_error)?;
+            // Foreign keys are off by default in SQLite, and cascades need them. WAL lets readers
+            // (snapshot refreshes) run while a writer holds the lock.
+            let mut pragmas = format!(
+                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"
+            );
+            if url.target() != ":memory:" {
+                pragmas.push_str(" PRAGMA journal_mode = WAL;");
+            }
+            diesel::connection::SimpleConnection::batch_execute(&mut conn, &pragmas).map_err(
+                |cause| Error::Query {
+                    during: "configuring the SQLite connection",
+                    cause,
+                },
+            )?;
+            Ok(DbConnection::Sqlite(conn))
+        }
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => diesel::PgConnection::establish(url.target())
+            .map(DbConnection::Postgres)
+            .map_err(connect_error),
+        #[cfg(feature = "mysql")]
+        Backend::Mysql => diesel::MysqlConnection::establish(url.target())
+            .map(DbConnection::Mysql)
+            .map_err(connect_error),
+        #[allow(unreachable_patterns)]
+        missing => Err(Error::BackendNotCompiled { backend: missing }),
+    }
+}
+
+/// Runs the pending migrations of the connection's backend; returns how many ran.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, Error> {
+    let ran = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+        #[cfg(feature = "mysql")]
+        DbConnection::Mysql(c) => c.run_pending_migrations(MYSQL_MIGRATIONS).map(|v| v.len()),
+    };
+    ran.map_err(|cause| Error::Migration { cause })
+}
+
+/// Reverts every applied migration of the connection's backend; returns how many were
+/// reverted. This drops Novi's tables and their rows.
+pub fn revert_all_migrations(conn: &mut DbConnection) -> Result<usize, Error> {
+    let reverted = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => c
+            .revert_all_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+        #[cfg(feature = "mysql")]
+        DbConnection::Mysql(c) => c.revert_all_migrations(MYSQL_MIGRATIONS).map(|v| v.len()),
+    };
+    reverted.map_err(|cause| Error::Migration { cause })
+}
+
+/// The r2d2 manager of a client's pool: it connects with [`connect`], so the backend is
+/// picked by scheme.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    pub(crate) fn new(url: DatabaseUrl) -> Self {
+        ConnectionManager { url }
+    }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = Error;
+
+    fn connect(&self) -> Result<DbConnection, Error> {
+        connect(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Error> {
+        diesel::sql_query("SELECT 1")
+            .execute(conn)
+            .map(drop)
+            .map_err(|cause| Error::Query {
+                during: "checking a pooled connection",
+                cause,
+            })
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// The pool type.
+pub(crate) type Pool = r2d2::Pool<ConnectionManager>;
+
+/// A connection borrowed from a client's pool.
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// Builds a pool of at most `max_size` connections whose checkouts wait at most `timeout`.
+pub(crate) fn pool(url: &DatabaseUrl, max_size: u32, timeout: Duration) -> Pool {
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(0))
+        .connection_timeout(timeout)
+        .error_handler(Box::new(r2d2::NopErrorHandler))
+        .build_unchecked(ConnectionManager::new(url.clone()))
+}

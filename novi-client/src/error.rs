@@ -1,0 +1,136 @@
+//! The one error type of `novi-client`.
+
+use std::sync::Arc;
+
+use novi_core::{ActivationId, BuildError};
+
+use crate::{config::ConfigError, url::Backend};
+
+/// Everything that can go wrong in `novi-client`. Messages say what happened in words and
+/// carry the driver's own reason; they never contain a database password.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No flag has this name.
+    #[error("flag `{0}` does not exist")]
+    FlagNotFound(String),
+    /// No activation has this id.
+    #[error("activation {0} does not exist")]
+    ActivationNotFound(ActivationId),
+    /// Another flag already has this name.
+    #[error("a flag named `{0}` already exists")]
+    DuplicateFlagName(String),
+    /// A flag was given activation ids that do not exist.
+    #[error("no activation has the id {}", join(.0))]
+    UnknownActivations(Vec<ActivationId>),
+    /// The activation would not build: unknown class, bad config, missing member, cycle.
+    #[error("{0}")]
+    InvalidActivation(BuildError),
+    /// The change would make another activation fail to build (a cycle through it, nesting
+    /// too deep).
+    #[error("the change would break activation {id}: {cause}")]
+    WouldBreak {
+        /// The activation that would break.
+        id: ActivationId,
+        /// Why it would.
+        cause: Arc<BuildError>,
+    },
+    /// The activation is still used and cannot be deleted.
+    #[error("activation {id} is still used by {}", users(flags, activations))]
+    StillReferenced {
+        /// The activation.
+        id: ActivationId,
+        /// Names of the flags that use it.
+        flags: Vec<String>,
+        /// Composite activations that contain it.
+        activations: Vec<ActivationId>,
+    },
+    /// A value given to a write is not acceptable.
+    #[error("invalid {field}: {problem}")]
+    InvalidInput {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The URL names a backend this build does not have.
+    #[error("this build of novi-client has no {backend} support (enable its `{}` feature)", .backend.feature())]
+    BackendNotCompiled {
+        /// The backend.
+        backend: Backend,
+    },
+    /// The database could not be reached or refused the connection.
+    #[error("cannot connect to {backend} at {url}: {cause}")]
+    Connect {
+        /// The backend.
+        backend: Backend,
+        /// The URL, password hidden.
+        url: String,
+        /// The driver's reason.
+        cause: diesel::ConnectionError,
+    },
+    /// The database URL could not be determined.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A migration failed.
+    #[error("running migrations failed: {cause}")]
+    Migration {
+        /// The migration harness's reason.
+        cause: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A query failed.
+    #[error("database error while {during}: {cause}")]
+    Query {
+        /// What Novi was doing.
+        during: &'static str,
+        /// The driver's reason.
+        cause: diesel::result::Error,
+    },
+    /// No connection could be had from the pool in time.
+    #[error("no database connection available: {cause}")]
+    Pool {
+        /// The pool's reason (the last connection error, or a timeout).
+        cause: r2d2::Error,
+    },
+}
+
+impl Error {
+    /// Whether the database itself failed (unreachable, refused, a query error), as opposed to
+    /// the caller asking for something wrong.
+    pub fn is_database_failure(&self) -> bool {
+        matches!(
+            self,
+            Error::Connect { .. }
+                | Error::Migration { .. }
+                | Error::Query { .. }
+                | Error::Pool { .. }
+        )
+    }
+}
+
+fn join(ids: &[ActivationId]) -> String {
+    ids.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn users(flags: &[String], activations: &[ActivationId]) -> String {
+    let mut parts = Vec::new();
+    if !flags.is_empty() {
+        let names: Vec<_> = flags.iter().map(|f| format!("`{f}`")).collect();
+        parts.push(format!(
+            "flag{} {}",
+            if flags.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        ));
+    }
+    if !activations.is_empty() {
+        parts.push(format!(
+            "activation{} {}",
+            if activations.len() == 1 { "" } else { "s" },
+            join(activations)
+        ));
+    }
+    parts.join(" and ")
+}

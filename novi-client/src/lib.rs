@@ -1,0 +1,90 @@
+//! Novi's client: flags and activations loaded from SQLite, PostgreSQL or MySQL/MariaDB with
+//! Diesel, and evaluated from an in-memory snapshot.
+//!
+//! ```
+//! use novi_client::{Client, ActivationInput, FlagInput, context};
+//!
+//! novi_activations::link(); // the built-in activations
+//!
+//! let dir = tempfile::tempdir()?;
+//! let url = format!("sqlite://{}", dir.path().join("novi.db").display());
+//! let client = Client::builder(&url)?.migrate(true).connect()?;
+//!
+//! let window = client.create_activation(&ActivationInput {
+//!     name: "November sale".into(),
+//!     class_name: "DateTimeActivation".into(),
+//!     config: r#"{"startDateTime": "2026-11-27", "endDateTime": "2026-12-01", "format": "%Y-%m-%d"}"#.into(),
+//! })?;
+//! client.create_flag(&FlagInput {
+//!     name: "sale banner".into(),
+//!     status: true,
+//!     activations: Some(vec![window.id]),
+//! })?;
+//!
+//! assert!(client.is_enabled("sale banner", &context! {"currentDateTime": "2026-11-28"}));
+//! assert!(!client.is_enabled("sale banner", &context! {"currentDateTime": "2026-12-01"}));
+//! assert!(!client.is_enabled("no such flag", &context! {}));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What a check costs
+//!
+//! Loading reads every flag, activation and link with three queries and builds each
+//! activation once through `novi-core`'s registry. [`Client::is_enabled`] and
+//! [`Client::evaluate`] then read the current [`Snapshot`] (an atomic pointer load), look the
+//! flag up by name and run its activations: no SQL, no lock a writer holds, no config parsing.
+//!
+//! # Semantics
+//!
+//! A flag whose status is false is off. A flag whose status is true is on when it has no
+//! activations, or when every activation says yes. An activation that cannot be built makes
+//! the flags that use it off, with the reason, logged once per load; other flags are
+//! unaffected. See [`Reason`].
+//!
+//! # Backends
+//!
+//! Each backend is a Cargo feature: `sqlite` (default, compiled in), `postgres` (libpq built
+//! from source), `mysql` (needs the MariaDB/MySQL client library). The URL's scheme picks one:
+//! `sqlite://path` or a plain path, `postgres://` or `postgresql://`, `mysql://`.
+//!
+//! # Activations from other crates
+//!
+//! The registry sees only crates the final binary names: call `novi_activations::link()` and
+//! your own crates' `link()` (see `novi-core`'s docs).
+
+#![deny(missing_docs)]
+
+mod client;
+pub mod config;
+mod connection;
+mod error;
+pub mod flag;
+mod models;
+pub mod schema;
+mod snapshot;
+mod store;
+mod url;
+
+pub use client::{Client, ClientBuilder, DEFAULT_REFRESH_INTERVAL};
+pub use connection::{
+    ConnectionManager, DbConnection, PooledConnection, connect, revert_all_migrations,
+    run_migrations,
+};
+pub use error::Error;
+pub use models::{ActivationInput, ActivationRecord, FlagId, FlagInput, FlagRecord};
+pub use snapshot::{Evaluation, Reason, Snapshot};
+pub use url::{Backend, DatabaseUrl, UnsupportedScheme, UrlDialect};
+
+pub use novi_core::{ActivationId, Context, context};
+pub use novi_macros::enabled;
+
+/// Used by `#[enabled]`; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde_json;
+
+    /// The context of an `#[enabled]` attribute: its JSON object, or empty.
+    pub fn context_from_json(value: serde_json::Value) -> novi_core::Context {
+        novi_core::Context::try_from(value).unwrap_or_default()
+    }
+}

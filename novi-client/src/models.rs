@@ -1,0 +1,112 @@
+//! The stored rows, and the records Novi hands out.
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use novi_core::ActivationId;
+
+use crate::schema::{activations, flags, flags_activations};
+
+/// The id of a row of the `flags` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FlagId(pub i32);
+
+impl std::fmt::Display for FlagId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A row of `flags`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = flags)]
+pub(crate) struct FlagRow {
+    pub(crate) id: i32,
+    pub(crate) name: String,
+    pub(crate) status: bool,
+}
+
+/// A row of `activations`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = activations)]
+pub(crate) struct ActivationRow {
+    pub(crate) id: i32,
+    pub(crate) name: String,
+    pub(crate) class_name: String,
+    pub(crate) config: String,
+}
+
+/// A row of `flags_activations`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = flags_activations)]
+pub(crate) struct LinkRow {
+    pub(crate) flag_id: i32,
+    pub(crate) activation_id: i32,
+}
+
+/// Everything stored, as loaded in one consistent read.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Rows {
+    pub(crate) flags: Vec<FlagRow>,
+    pub(crate) activations: Vec<ActivationRow>,
+    pub(crate) links: Vec<LinkRow>,
+}
+
+/// An activation as stored: id, name, class name and the config text, verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivationRecord {
+    /// Its id.
+    pub id: ActivationId,
+    /// Its descriptive name.
+    pub name: String,
+    /// The class name it is stored under.
+    pub class_name: String,
+    /// The stored configuration text.
+    pub config: String,
+}
+
+impl From<ActivationRow> for ActivationRecord {
+    fn from(row: ActivationRow) -> Self {
+        ActivationRecord {
+            id: ActivationId(row.id),
+            name: row.name,
+            class_name: row.class_name,
+            config: row.config,
+        }
+    }
+}
+
+/// A flag as stored, with its activations in id order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagRecord {
+    /// Its id.
+    pub id: FlagId,
+    /// Its unique name.
+    pub name: String,
+    /// The stored status.
+    pub status: bool,
+    /// Its activations, in id order.
+    pub activations: Vec<Arc<ActivationRecord>>,
+}
+
+/// What a new or updated flag looks like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagInput {
+    /// The unique name: 1 to 255 characters, no control characters.
+    pub name: String,
+    /// The stored status.
+    pub status: bool,
+    /// Its activations. On update, `None` keeps the current set.
+    pub activations: Option<Vec<ActivationId>>,
+}
+
+/// What a new or updated activation looks like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivationInput {
+    /// A descriptive name: 1 to 255 characters.
+    pub name: String,
+    /// A registered class name.
+    pub class_name: String,
+    /// The configuration text it is built from.
+    pub config: String,
+}

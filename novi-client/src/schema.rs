@@ -1,0 +1,42 @@
+//! The tables, as Diesel sees them: one schema for all three backends.
+
+diesel::table! {
+    /// Features that can be turned on or off.
+    flags (id) {
+        /// The flag's id.
+        id -> Integer,
+        /// The unique name callers ask about.
+        name -> Text,
+        /// The stored status: a flag whose status is false is always off.
+        status -> Bool,
+    }
+}
+
+diesel::table! {
+    /// Activations: rules, built from `class_name` and `config`, that decide whether an
+    /// enabled flag is on.
+    activations (id) {
+        /// The activation's id.
+        id -> Integer,
+        /// A descriptive name.
+        name -> Text,
+        /// The registered class that builds it.
+        class_name -> Text,
+        /// Free-form configuration text, usually JSON.
+        config -> Text,
+    }
+}
+
+diesel::table! {
+    /// Which activations each flag uses (many to many).
+    flags_activations (flag_id, activation_id) {
+        /// The flag.
+        flag_id -> Integer,
+        /// One of its activations.
+        activation_id -> Integer,
+    }
+}
+
+diesel::joinable!(flags_activations -> flags (flag_id));
+diesel::joinable!(flags_activations -> activations (activation_id));
+diesel::allow_tables_to_appear_in_same_query!(flags, activations, flags_activations);

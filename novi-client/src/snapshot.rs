@@ -1,0 +1,323 @@
+//! The immutable, in-memory state that every flag check reads: flags with their activations
+//! built once. Evaluation is a name lookup plus the activations' own logic: no SQL, no lock,
+//! no parsing.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+    time::SystemTime,
+};
+
+use novi_core::{
+    Activation, ActivationId, ActivationSet, ActivationSpec, BuildError, Context, EvalError,
+};
+
+use crate::models::{ActivationRecord, FlagId, FlagRecord, Rows};
+
+/// The answer for one flag and one context, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Whether the flag is on.
+    pub enabled: bool,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// Why a flag evaluated as it did.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Reason {
+    /// The stored status is false: the flag is off whatever its activations say.
+    Disabled,
+    /// The status is true and the flag has no activations: a plain on flag.
+    NoActivations,
+    /// The status is true and every activation said yes.
+    AllMatched,
+    /// This activation said no.
+    NotMatched {
+        /// The activation.
+        activation: ActivationId,
+    },
+    /// This activation could not be built (unknown class, bad config, cycle, missing id), so
+    /// the flag fails closed.
+    ActivationError {
+        /// The activation.
+        activation: ActivationId,
+        /// Why it could not be built.
+        error: Arc<BuildError>,
+    },
+    /// This activation could not use a context value, and no other activation said no.
+    EvaluationError {
+        /// The activation.
+        activation: ActivationId,
+        /// What was wrong with the context.
+        error: EvalError,
+    },
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::Disabled => f.write_str("the flag's status is false"),
+            Reason::NoActivations => f.write_str("the flag is on and has no activations"),
+            Reason::AllMatched => f.write_str("every activation matched"),
+            Reason::NotMatched { activation } => {
+                write!(f, "activation {activation} did not match")
+            }
+            Reason::ActivationError { activation, error } => {
+                write!(f, "activation {activation} cannot be built: {error}")
+            }
+            Reason::EvaluationError { activation, error } => {
+                write!(
+                    f,
+                    "activation {activation} cannot evaluate the context: {error}"
+                )
+            }
+        }
+    }
+}
+
+/// What evaluating a flag takes, decided when the snapshot is built.
+#[derive(Debug)]
+enum Plan {
+    Disabled,
+    NoActivations,
+    Broken {
+        activation: ActivationId,
+        error: Arc<BuildError>,
+    },
+    Evaluate(Vec<(ActivationId, Arc<dyn Activation>)>),
+}
+
+#[derive(Debug)]
+struct CompiledFlag {
+    record: FlagRecord,
+    plan: Plan,
+}
+
+/// Every flag and activation, built. Cheap to share; never changes once built.
+#[derive(Debug)]
+pub struct Snapshot {
+    flags: Vec<CompiledFlag>,
+    by_name: HashMap<Box<str>, usize>,
+    activations: BTreeMap<ActivationId, Arc<ActivationRecord>>,
+    built: ActivationSet,
+    loaded_at: SystemTime,
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Snapshot::build(Rows::default())
+    }
+}
+
+impl Snapshot {
+    /// Builds the snapshot from stored rows. Activations that fail to build are logged once,
+    /// with the flags they switch off.
+    pub(crate) fn build(rows: Rows) -> Snapshot {
+        let built = ActivationSet::build(rows.activations.iter().map(|row| ActivationSpec {
+            id: ActivationId(row.id),
+            name: &row.name,
+            class_name: &row.class_name,
+            config: &row.config,
+        }));
+        let activations: BTreeMap<ActivationId, Arc<ActivationRecord>> = rows
+            .activations
+            .into_iter()
+            .map(|row| (ActivationId(row.id), Arc::new(ActivationRecord::from(row))))
+            .collect();
+
+        let mut links: HashMap<i32, Vec<ActivationId>> = HashMap::new();
+        for link in &rows.links {
+            links
+                .entry(link.flag_id)
+                .or_default()
+                .push(ActivationId(link.activation_id));
+        }
+
+        let mut broken_users: BTreeMap<ActivationId, Vec<String>> = BTreeMap::new();
+        let mut flags = Vec::with_capacity(rows.flags.len());
+        let mut by_name = HashMap::with_capacity(rows.flags.len());
+        for row in rows.flags {
+            let mut ids = links.remove(&row.id).unwrap_or_default();
+            ids.sort_unstable();
+            ids.dedup();
+            let plan = plan(&row.name, row.status, &ids, &built, &mut broken_users);
+            let record = FlagRecord {
+                id: FlagId(row.id),
+                name: row.name,
+                status: row.status,
+                activations: ids
+                    .iter()
+                    .filter_map(|id| activations.get(id).cloned())
+                    .collect(),
+            };
+            by_name.insert(record.name.clone().into_boxed_str(), flags.len());
+            flags.push(CompiledFlag { record, plan });
+        }
+
+        for (id, built) in built.iter() {
+            if let Err(error) = built {
+                match broken_users.remove(&id) {
+                    Some(users) => log::warn!(
+                        "activation {id} cannot be built, so {} {} off: {error}",
+                        users.join(", "),
+                        if users.len() == 1 { "is" } else { "are" },
+                    ),
+                    None => log::warn!("activation {id} cannot be built: {error}"),
+                }
+            }
+        }
+        for (id, users) in broken_users {
+            log::warn!(
+                "flags {} use activation {id}, which does not exist, so they evaluate to off",
+                users.join(", ")
+            );
+        }
+
+        Snapshot {
+            flags,
+            by_name,
+            activations,
+            built,
+            loaded_at: SystemTime::now(),
+        }
+    }
+
+    /// The answer for the flag named `name`, or `None` when there is no such flag.
+    #[inline]
+    pub fn evaluate(&self, name: &str, ctx: &Context) -> Option<Evaluation> {
+        let &idx = self.by_name.get(name)?;
+        Some(evaluate_flag(&self.flags[idx].plan, ctx))
+    }
+
+    /// Whether the flag named `name` is on; an unknown flag is off.
+    #[inline]
+    pub fn is_enabled(&self, name: &str, ctx: &Context) -> bool {
+        self.evaluate(name, ctx).is_some_and(|e| e.enabled)
+    }
+
+    /// Every flag with its answer, in id order.
+    pub fn evaluate_all<'s>(
+        &'s self,
+        ctx: &'s Context,
+    ) -> impl Iterator<Item = (&'s FlagRecord, Evaluation)> + 's {
+        self.flags
+            .iter()
+            .map(move |flag| (&flag.record, evaluate_flag(&flag.plan, ctx)))
+    }
+
+    /// The stored flag named `name`.
+    pub fn flag(&self, name: &str) -> Option<&FlagRecord> {
+        self.by_name.get(name).map(|&idx| &self.flags[idx].record)
+    }
+
+    /// Every stored flag, in id order.
+    pub fn flags(&self) -> impl ExactSizeIterator<Item = &FlagRecord> {
+        self.flags.iter().map(|flag| &flag.record)
+    }
+
+    /// The stored activation with this id.
+    pub fn activation(&self, id: ActivationId) -> Option<&Arc<ActivationRecord>> {
+        self.activations.get(&id)
+    }
+
+    /// Every stored activation, in id order.
+    pub fn activations(&self) -> impl ExactSizeIterator<Item = &Arc<ActivationRecord>> {
+        self.activations.values()
+    }
+
+    /// Why this activation could not be built, if it could not.
+    pub fn build_error(&self, id: ActivationId) -> Option<&Arc<BuildError>> {
+        self.built.get(id).and_then(Result::err)
+    }
+
+    /// The number of flags.
+    pub fn len(&self) -> usize {
+        self.flags.len()
+    }
+
+    /// Whether there are no flags.
+    pub fn is_empty(&self) -> bool {
+        self.flags.is_empty()
+    }
+
+    /// When the rows were read.
+    pub fn loaded_at(&self) -> SystemTime {
+        self.loaded_at
+    }
+}
+
+fn plan(
+    flag_name: &str,
+    status: bool,
+    ids: &[ActivationId],
+    built: &ActivationSet,
+    broken_users: &mut BTreeMap<ActivationId, Vec<String>>,
+) -> Plan {
+    if !status {
+        return Plan::Disabled;
+    }
+    if ids.is_empty() {
+        return Plan::NoActivations;
+    }
+    let mut ready = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let error = match built.get(id) {
+            Some(Ok(activation)) => {
+                ready.push((id, Arc::clone(activation)));
+                continue;
+            }
+            Some(Err(error)) => Arc::clone(error),
+            None => Arc::new(BuildError::MissingActivation { id }),
+        };
+        broken_users
+            .entry(id)
+            .or_default()
+            .push(format!("`{flag_name}`"));
+        return Plan::Broken {
+            activation: id,
+            error,
+        };
+    }
+    Plan::Evaluate(ready)
+}
+
+/// A flag is on when every activation says yes. Any activation that says no makes it off,
+/// whatever errors others give; otherwise the first error is the answer (and the flag is off).
+#[inline]
+fn evaluate_flag(plan: &Plan, ctx: &Context) -> Evaluation {
+    let (enabled, reason) = match plan {
+        Plan::Disabled => (false, Reason::Disabled),
+        Plan::NoActivations => (true, Reason::NoActivations),
+        Plan::Broken { activation, error } => (
+            false,
+            Reason::ActivationError {
+                activation: *activation,
+                error: Arc::clone(error),
+            },
+        ),
+        Plan::Evaluate(activations) => {
+            let mut first_error = None;
+            for (id, activation) in activations {
+                match activation.decide(ctx) {
+                    Ok(decision) if decision.is_on() => {}
+                    Ok(_) => {
+                        return Evaluation {
+                            enabled: false,
+                            reason: Reason::NotMatched { activation: *id },
+                        };
+                    }
+                    Err(error) => {
+                        first_error.get_or_insert((*id, error));
+                    }
+                }
+            }
+            match first_error {
+                Some((activation, error)) => (false, Reason::EvaluationError { activation, error }),
+                None => (true, Reason::AllMatched),
+            }
+        }
+    };
+    Evaluation { enabled, reason }
+}

@@ -1,0 +1,384 @@
+//! Every query Novi runs, written once for all backends. Writes validate against the state
+//! they would leave behind, inside the transaction that makes them.
+
+use std::collections::BTreeSet;
+
+use diesel::{dsl::max, prelude::*, result::DatabaseErrorKind};
+use novi_core::{ActivationId, ActivationSet, ActivationSpec, BuildError};
+
+use crate::{
+    Error,
+    connection::DbConnection,
+    models::{ActivationInput, ActivationRow, FlagId, FlagInput, FlagRow, LinkRow, Rows},
+    schema::{activations, flags, flags_activations},
+};
+
+impl From<diesel::result::Error> for Error {
+    fn from(cause: diesel::result::Error) -> Self {
+        Error::Query {
+            during: "writing to the database",
+            cause,
+        }
+    }
+}
+
+/// Reads every flag, activation and link in one transaction: three queries, whatever the
+/// number of flags.
+pub(crate) fn load_rows(conn: &mut DbConnection) -> Result<Rows, Error> {
+    conn.transaction(|conn| {
+        // PostgreSQL's default isolation would let the three reads see different commits.
+        #[cfg(feature = "postgres")]
+        if matches!(conn, DbConnection::Postgres(_)) {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(conn)?;
+        }
+        Ok(Rows {
+            flags: flags::table
+                .select(FlagRow::as_select())
+                .order(flags::id)
+                .load(conn)?,
+            activations: activations::table
+                .select(ActivationRow::as_select())
+                .order(activations::id)
+                .load(conn)?,
+            links: flags_activations::table
+                .select(LinkRow::as_select())
+                .order((flags_activations::flag_id, flags_activations::activation_id))
+                .load(conn)?,
+        })
+    })
+    .map_err(|cause| Error::Query {
+        during: "loading flags and activations",
+        cause,
+    })
+}
+
+/// How many times a write is retried when a concurrent writer took the id it chose.
+const WRITE_ATTEMPTS: usize = 5;
+
+/// Runs `write` in a transaction, again when it lost an id race to another writer.
+fn write_with_retry<T>(
+    conn: &mut DbConnection,
+    mut write: impl FnMut(&mut DbConnection) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let mut attempt = 1;
+    loop {
+        match conn.transaction(&mut write) {
+            Err(Error::Query {
+                cause: diesel::result::Error::DatabaseError(kind, _),
+                ..
+            }) if attempt < WRITE_ATTEMPTS
+                && matches!(
+                    kind,
+                    DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure
+                ) =>
+            {
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn check_name(field: &'static str, name: &str) -> Result<(), Error> {
+    let problem = if name.is_empty() {
+        "it is empty".to_owned()
+    } else if name.chars().count() > 255 {
+        "it is longer than 255 characters".to_owned()
+    } else if name.chars().any(char::is_control) {
+        "it contains control characters".to_owned()
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidInput { field, problem })
+}
+
+fn unique_ids(ids: &[ActivationId]) -> Vec<ActivationId> {
+    let mut seen = BTreeSet::new();
+    ids.iter().copied().filter(|id| seen.insert(*id)).collect()
+}
+
+fn flag_id_by_name(conn: &mut DbConnection, name: &str) -> Result<FlagId, Error> {
+    flags::table
+        .filter(flags::name.eq(name))
+        .select(flags::id)
+        .first::<i32>(conn)
+        .optional()?
+        .map(FlagId)
+        .ok_or_else(|| Error::FlagNotFound(name.to_owned()))
+}
+
+fn name_taken(conn: &mut DbConnection, name: &str) -> Result<bool, Error> {
+    Ok(flags::table
+        .filter(flags::name.eq(name))
+        .select(flags::id)
+        .first::<i32>(conn)
+        .optional()?
+        .is_some())
+}
+
+fn replace_links(conn: &mut DbConnection, flag: FlagId, ids: &[ActivationId]) -> Result<(), Error> {
+    let ids = unique_ids(ids);
+    let raw: Vec<i32> = ids.iter().map(|id| id.0).collect();
+    let found: BTreeSet<i32> = activations::table
+        .filter(activations::id.eq_any(&raw))
+        .select(activations::id)
+        .load::<i32>(conn)?
+        .into_iter()
+        .collect();
+    let missing: Vec<_> = ids
+        .iter()
+        .copied()
+        .filter(|id| !found.contains(&id.0))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::UnknownActivations(missing));
+    }
+    diesel::delete(flags_activations::table.filter(flags_activations::flag_id.eq(flag.0)))
+        .execute(conn)?;
+    // One row at a time: multi-row inserts are not portable across Diesel's backends.
+    for id in raw {
+        diesel::insert_into(flags_activations::table)
+            .values((
+                flags_activations::flag_id.eq(flag.0),
+                flags_activations::activation_id.eq(id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn create_flag(conn: &mut DbConnection, input: &FlagInput) -> Result<FlagId, Error> {
+    check_name("flag name", &input.name)?;
+    write_with_retry(conn, |conn| {
+        if name_taken(conn, &input.name)? {
+            return Err(Error::DuplicateFlagName(input.name.clone()));
+        }
+        let id = FlagId(next_id(flags::table.select(max(flags::id)).first(conn)?)?);
+        diesel::insert_into(flags::table)
+            .values((
+                flags::id.eq(id.0),
+                flags::name.eq(&input.name),
+                flags::status.eq(input.status),
+            ))
+            .execute(conn)?;
+        replace_links(conn, id, input.activations.as_deref().unwrap_or_default())?;
+        Ok(id)
+    })
+}
+
+fn next_id(current_max: Option<i32>) -> Result<i32, Error> {
+    current_max
+        .unwrap_or(0)
+        .checked_add(1)
+        .ok_or_else(|| Error::InvalidInput {
+            field: "id",
+            problem: "every id up to 2147483647 is used".to_owned(),
+        })
+}
+
+pub(crate) fn update_flag(
+    conn: &mut DbConnection,
+    name: &str,
+    input: &FlagInput,
+) -> Result<FlagId, Error> {
+    check_name("flag name", &input.name)?;
+    write_with_retry(conn, |conn| {
+        let id = flag_id_by_name(conn, name)?;
+        if input.name != name && name_taken(conn, &input.name)? {
+            return Err(Error::DuplicateFlagName(input.name.clone()));
+        }
+        diesel::update(flags::table.filter(flags::id.eq(id.0)))
+            .set((flags::name.eq(&input.name), flags::status.eq(input.status)))
+            .execute(conn)?;
+        if let Some(ids) = &input.activations {
+            replace_links(conn, id, ids)?;
+        }
+        Ok(id)
+    })
+}
+
+pub(crate) fn set_flag_activations(
+    conn: &mut DbConnection,
+    name: &str,
+    ids: &[ActivationId],
+) -> Result<FlagId, Error> {
+    write_with_retry(conn, |conn| {
+        let id = flag_id_by_name(conn, name)?;
+        replace_links(conn, id, ids)?;
+        Ok(id)
+    })
+}
+
+pub(crate) fn delete_flag(conn: &mut DbConnection, name: &str) -> Result<FlagId, Error> {
+    write_with_retry(conn, |conn| {
+        let id = flag_id_by_name(conn, name)?;
+        // Explicit, so it holds even where the cascade is not enforced.
+        diesel::delete(flags_activations::table.filter(flags_activations::flag_id.eq(id.0)))
+            .execute(conn)?;
+        diesel::delete(flags::table.filter(flags::id.eq(id.0))).execute(conn)?;
+        Ok(id)
+    })
+}
+
+fn all_activations(conn: &mut DbConnection) -> Result<Vec<ActivationRow>, Error> {
+    Ok(activations::table
+        .select(ActivationRow::as_select())
+        .order(activations::id)
+        .load(conn)?)
+}
+
+fn build(rows: &[ActivationRow]) -> ActivationSet {
+    ActivationSet::build(rows.iter().map(|row| ActivationSpec {
+        id: ActivationId(row.id),
+        name: &row.name,
+        class_name: &row.class_name,
+        config: &row.config,
+    }))
+}
+
+/// Checks a change to the activations: `changed` must build in `after`, and nothing that
+/// built in `before` may fail in `after`.
+fn validate_change(
+    before: &[ActivationRow],
+    after: &[ActivationRow],
+    changed: Option<ActivationId>,
+) -> Result<(), Error> {
+    let (before, after) = (build(before), build(after));
+    if let Some(id) = changed
+        && let Some(Err(err)) = after.get(id)
+    {
+        return Err(Error::InvalidActivation((**err).clone()));
+    }
+    for (id, built) in after.iter() {
+        if let Err(cause) = built
+            && matches!(before.get(id), Some(Ok(_)))
+        {
+            return Err(Error::WouldBreak {
+                id,
+                cause: cause.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_activation_input(input: &ActivationInput) -> Result<(), Error> {
+    check_name("activation name", &input.name)?;
+    check_name("class name", &input.class_name)
+}
+
+fn activation_row(id: i32, input: &ActivationInput) -> ActivationRow {
+    ActivationRow {
+        id,
+        name: input.name.clone(),
+        class_name: input.class_name.clone(),
+        config: input.config.clone(),
+    }
+}
+
+pub(crate) fn create_activation(
+    conn: &mut DbConnection,
+    input: &ActivationInput,
+) -> Result<ActivationId, Error> {
+    check_activation_input(input)?;
+    write_with_retry(conn, |conn| {
+        let before = all_activations(conn)?;
+        let id = next_id(before.iter().map(|row| row.id).max())?;
+        let mut after = before.clone();
+        after.push(activation_row(id, input));
+        validate_change(&before, &after, Some(ActivationId(id)))?;
+        diesel::insert_into(activations::table)
+            .values((
+                activations::id.eq(id),
+                activations::name.eq(&input.name),
+                activations::class_name.eq(&input.class_name),
+                activations::config.eq(&input.config),
+            ))
+            .execute(conn)?;
+        Ok(ActivationId(id))
+    })
+}
+
+pub(crate) fn update_activation(
+    conn: &mut DbConnection,
+    id: ActivationId,
+    input: &ActivationInput,
+) -> Result<(), Error> {
+    check_activation_input(input)?;
+    write_with_retry(conn, |conn| {
+        let before = all_activations(conn)?;
+        let Some(at) = before.iter().position(|row| row.id == id.0) else {
+            return Err(Error::ActivationNotFound(id));
+        };
+        let mut after = before.clone();
+        after[at] = activation_row(id.0, input);
+        validate_change(&before, &after, Some(id))?;
+        diesel::update(activations::table.filter(activations::id.eq(id.0)))
+            .set((
+                activations::name.eq(&input.name),
+                activations::class_name.eq(&input.class_name),
+                activations::config.eq(&input.config),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+pub(crate) fn delete_activation(conn: &mut DbConnection, id: ActivationId) -> Result<(), Error> {
+    write_with_retry(conn, |conn| {
+        let before = all_activations(conn)?;
+        if !before.iter().any(|row| row.id == id.0) {
+            return Err(Error::ActivationNotFound(id));
+        }
+        let flag_users: Vec<String> = flags_activations::table
+            .inner_join(flags::table)
+            .filter(flags_activations::activation_id.eq(id.0))
+            .select(flags::name)
+            .order(flags::name)
+            .load(conn)?;
+        let after: Vec<_> = before
+            .iter()
+            .filter(|row| row.id != id.0)
+            .cloned()
+            .collect();
+        let (built_before, built_after) = (build(&before), build(&after));
+        // The composites that name it directly fail with "activation N does not exist"; the
+        // ones above them fail only through those, and are not listed.
+        let broken: Vec<(ActivationId, bool)> = built_after
+            .iter()
+            .filter(|(other, built)| built.is_err() && matches!(built_before.get(*other), Some(Ok(_))))
+            .map(|(other, built)| {
+                let direct = matches!(built, Err(err) if matches!(**err, BuildError::MissingActivation { id: missing } if missing == id));
+                (other, direct)
+            })
+            .collect();
+        let composite_users: Vec<ActivationId> = if broken.iter().any(|(_, direct)| *direct) {
+            broken
+                .iter()
+                .filter(|(_, direct)| *direct)
+                .map(|(other, _)| *other)
+                .collect()
+        } else {
+            broken.iter().map(|(other, _)| *other).collect()
+        };
+        if !flag_users.is_empty() || !composite_users.is_empty() {
+            return Err(Error::StillReferenced {
+                id,
+                flags: flag_users,
+                activations: composite_users,
+            });
+        }
+        diesel::delete(activations::table.filter(activations::id.eq(id.0))).execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Whether `flags` has no rows, for loading sample data into an empty database.
+pub(crate) fn has_no_flags(conn: &mut DbConnection) -> Result<bool, Error> {
+    Ok(flags::table
+        .select(flags::id)
+        .first::<i32>(conn)
+        .optional()?
+        .is_none())
+}

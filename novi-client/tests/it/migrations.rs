@@ -1,0 +1,146 @@
+use diesel::{RunQueryDsl, connection::SimpleConnection};
+use novi_client::{Backend, Client, context, revert_all_migrations, run_migrations};
+
+use crate::{SAMPLE_DATA, db_test};
+
+db_test!(up_down_up, |db| {
+    let mut conn = db.conn();
+    assert_eq!(run_migrations(&mut conn).unwrap(), 1);
+    assert_eq!(run_migrations(&mut conn).unwrap(), 0, "nothing left to run");
+    diesel::sql_query("SELECT id FROM flags")
+        .execute(&mut conn)
+        .unwrap();
+
+    assert_eq!(revert_all_migrations(&mut conn).unwrap(), 1);
+    assert!(
+        diesel::sql_query("SELECT id FROM flags")
+            .execute(&mut conn)
+            .is_err(),
+        "the tables are gone"
+    );
+
+    assert_eq!(run_migrations(&mut conn).unwrap(), 1);
+    conn.batch_execute(SAMPLE_DATA).unwrap();
+    let client = Client::connect(&db.url).unwrap();
+    assert_eq!(client.snapshot().len(), 4);
+});
+
+db_test!(adopts_a_python_novi_database, |db| {
+    let (schema, data) = match db.backend {
+        Backend::Sqlite => (
+            include_str!("../fixtures/python-schema-sqlite.sql"),
+            include_str!("../fixtures/python-sample-data-sqlite.sql"),
+        ),
+        Backend::Postgres => (
+            include_str!("../fixtures/python-schema-postgres.sql"),
+            SAMPLE_DATA,
+        ),
+        Backend::Mysql => (
+            include_str!("../fixtures/python-schema-mysql.sql"),
+            SAMPLE_DATA,
+        ),
+    };
+    db.execute(schema);
+    db.execute(data);
+    // What Python's keyless, nullable link table allowed: a duplicate row and a NULL row
+    // (and, on SQLite, whose foreign keys Python never enabled, a dangling one).
+    db.execute("INSERT INTO flags_activations (flag_id, activation_id) VALUES (2, 2)");
+    db.execute("INSERT INTO flags_activations (flag_id, activation_id) VALUES (NULL, 1)");
+    if db.backend == Backend::Sqlite {
+        db.execute(
+            "PRAGMA foreign_keys = OFF; INSERT INTO flags_activations (flag_id, activation_id) VALUES (1, 99);",
+        );
+    }
+
+    let client = db.client(); // runs the migration over Python's tables
+    let snapshot = client.snapshot();
+    let flags: Vec<_> = snapshot
+        .flags()
+        .map(|f| {
+            (
+                f.id.0,
+                f.name.as_str(),
+                f.status,
+                f.activations.iter().map(|a| a.id.0).collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            (1, "Date Activated Feature", true, vec![1]),
+            (2, "Random Variant Feature", true, vec![2]),
+            (3, "Combo AND", true, vec![3]),
+            (4, "Combo OR", true, vec![4]),
+        ]
+    );
+    assert_eq!(snapshot.activations().len(), 4);
+    assert_eq!(
+        snapshot.flag("Combo OR").unwrap().activations[0].config,
+        "[1,2]",
+        "configs are kept verbatim"
+    );
+    let ctx = context! {"currentDateTime": "11/27/2023 12:00 AM", "seed": 333, "variant": "A"};
+    for flag in [
+        "Date Activated Feature",
+        "Random Variant Feature",
+        "Combo AND",
+        "Combo OR",
+    ] {
+        assert!(client.is_enabled(flag, &ctx), "{flag}");
+    }
+
+    // The link table now has a key and cascading foreign keys.
+    let mut conn = db.conn();
+    assert!(
+        conn.batch_execute("INSERT INTO flags_activations (flag_id, activation_id) VALUES (1, 1)")
+            .is_err()
+    );
+    conn.batch_execute("DELETE FROM flags WHERE id = 4")
+        .unwrap();
+    let links: Vec<(i32,)> =
+        diesel::sql_query("SELECT flag_id FROM flags_activations WHERE flag_id = 4")
+            .load::<FlagIdRow>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|row| (row.flag_id,))
+            .collect();
+    assert!(links.is_empty(), "the cascade removed the link");
+
+    // Names longer than Python's VARCHAR(30) fit now.
+    let long = "a flag name that is longer than thirty characters";
+    client
+        .create_flag(&novi_client::FlagInput {
+            name: long.into(),
+            status: true,
+            activations: None,
+        })
+        .unwrap();
+    assert!(client.is_enabled(long, &context! {}));
+    assert_eq!(client.migrate().unwrap(), 0);
+});
+
+#[derive(diesel::QueryableByName)]
+struct FlagIdRow {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    flag_id: i32,
+}
+
+#[test]
+fn schema_sql_creates_tables_the_client_uses() {
+    let db = crate::TestDb::new(Backend::Sqlite);
+    db.execute(include_str!("../../../schema.sql"));
+    db.execute(SAMPLE_DATA);
+    let client = Client::connect(&db.url).unwrap();
+    assert_eq!(client.snapshot().len(), 4);
+    assert!(client.is_enabled("Combo OR", &context! {"seed": 1, "variant": "A"}));
+}
+
+#[test]
+fn schema_sql_runs_on_postgres() {
+    let db = crate::TestDb::new(Backend::Postgres);
+    db.execute(include_str!("../../../schema.sql"));
+    db.execute(SAMPLE_DATA);
+    let client = Client::connect(&db.url).unwrap();
+    assert_eq!(client.snapshot().len(), 4);
+}

@@ -1,0 +1,75 @@
+//! Novi's procedural macros. Use them through `novi-client`, which re-exports them.
+
+use proc_macro::TokenStream;
+use quote::quote;
+use syn::{
+    Expr, ItemFn, LitStr, ReturnType, Token,
+    parse::{Parse, ParseStream},
+    parse_macro_input,
+};
+
+/// `#[enabled("Flag name", {"seed": 333, "variant": "A"})]` runs the function only when the
+/// flag is on for that context, like Python Novi's `@flag.enabled`; the context is optional
+/// and built once.
+///
+/// The flag is checked with `novi_client::flag::is_enabled`, the default client. A function
+/// that returns `()` simply does nothing when the flag is off; a function that returns `T`
+/// returns `Option<T>`, `None` when the flag is off (Python returned `None`).
+#[proc_macro_attribute]
+pub fn enabled(args: TokenStream, item: TokenStream) -> TokenStream {
+    let args = parse_macro_input!(args as EnabledArgs);
+    let mut function = parse_macro_input!(item as ItemFn);
+    let flag = args.flag;
+    let context = match args.context {
+        Some(expr) => quote! {
+            ::novi_client::__private::context_from_json(::novi_client::__private::serde_json::json!(#expr))
+        },
+        None => quote! { ::novi_client::Context::default() },
+    };
+    let body = &function.block;
+    let check = quote! {
+        static NOVI_CONTEXT: ::std::sync::OnceLock<::novi_client::Context> = ::std::sync::OnceLock::new();
+        let novi_on = ::novi_client::flag::is_enabled(#flag, NOVI_CONTEXT.get_or_init(|| #context));
+    };
+    let returns_unit = match &function.sig.output {
+        ReturnType::Default => true,
+        ReturnType::Type(_, ty) => matches!(&**ty, syn::Type::Tuple(t) if t.elems.is_empty()),
+    };
+    let new_body = if returns_unit {
+        quote! {{
+            #check
+            if novi_on #body
+        }}
+    } else {
+        let ReturnType::Type(arrow, ty) = &function.sig.output else {
+            unreachable!("not unit, so there is a type")
+        };
+        let option: syn::Type = syn::parse_quote!(::std::option::Option<#ty>);
+        function.sig.output = ReturnType::Type(*arrow, Box::new(option));
+        quote! {{
+            #check
+            if novi_on { ::std::option::Option::Some(#body) } else { ::std::option::Option::None }
+        }}
+    };
+    *function.block = syn::parse_quote!(#new_body);
+    quote!(#function).into()
+}
+
+struct EnabledArgs {
+    flag: LitStr,
+    context: Option<Expr>,
+}
+
+impl Parse for EnabledArgs {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let flag: LitStr = input.parse()?;
+        let context = if input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
+            // The context is JSON: `{...}` parses as a block expression; json! reads its tokens.
+            let tokens: proc_macro2::TokenStream = input.parse()?;
+            Some(syn::parse2::<Expr>(quote!({ #tokens })).map(|_| syn::Expr::Verbatim(tokens))?)
+        } else {
+            None
+        };
+        Ok(EnabledArgs { flag, context })
+    }
+}
