@@ -1,7 +1,7 @@
 //! Python Novi's conveniences: `flag::is_enabled("name", &ctx)` over a default client built on
 //! first use from the configuration (`NOVI_DATABASE_URL`, `DATABASE_URL`, `novi.ini`,
 //! `sqlite://novi.db`), refreshed in the background every
-//! [`DEFAULT_REFRESH_INTERVAL`](crate::DEFAULT_REFRESH_INTERVAL).
+//! [`DEFAULT_REFRESH_INTERVAL`].
 //!
 //! These are thin layers over [`Client`]: prefer an explicit client in services, where the
 //! database URL and the refresh interval are part of the configuration.
@@ -13,6 +13,17 @@ use novi_core::Context;
 use crate::{Client, DEFAULT_REFRESH_INTERVAL, Error};
 
 static DEFAULT_CLIENT: OnceLock<Result<Client, Error>> = OnceLock::new();
+
+/// Makes `client` the default client, before anything has used the default. Returns the
+/// client back when a default already exists.
+pub fn install(client: Client) -> Result<(), Client> {
+    let mut unused = Some(client);
+    DEFAULT_CLIENT.get_or_init(|| Ok(unused.take().expect("get_or_init runs this at most once")));
+    match unused {
+        None => Ok(()),
+        Some(client) => Err(client),
+    }
+}
 
 /// The default client, built on first use. If building it failed, every later call gets the
 /// same error (it is logged once).

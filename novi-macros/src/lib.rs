@@ -3,7 +3,7 @@
 use proc_macro::TokenStream;
 use quote::quote;
 use syn::{
-    Expr, ItemFn, LitStr, ReturnType, Token,
+    ItemFn, LitStr, ReturnType, Token,
     parse::{Parse, ParseStream},
     parse_macro_input,
 };
@@ -21,8 +21,8 @@ pub fn enabled(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut function = parse_macro_input!(item as ItemFn);
     let flag = args.flag;
     let context = match args.context {
-        Some(expr) => quote! {
-            ::novi_client::__private::context_from_json(::novi_client::__private::serde_json::json!(#expr))
+        Some(tokens) => quote! {
+            ::novi_client::__private::context_from_json(::novi_client::__private::serde_json::json!(#tokens))
         },
         None => quote! { ::novi_client::Context::default() },
     };
@@ -57,16 +57,15 @@ pub fn enabled(args: TokenStream, item: TokenStream) -> TokenStream {
 
 struct EnabledArgs {
     flag: LitStr,
-    context: Option<Expr>,
+    context: Option<proc_macro2::TokenStream>,
 }
 
 impl Parse for EnabledArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let flag: LitStr = input.parse()?;
+        // The context is JSON for `serde_json::json!`, which reports its own errors.
         let context = if input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
-            // The context is JSON: `{...}` parses as a block expression; json! reads its tokens.
-            let tokens: proc_macro2::TokenStream = input.parse()?;
-            Some(syn::parse2::<Expr>(quote!({ #tokens })).map(|_| syn::Expr::Verbatim(tokens))?)
+            Some(input.parse::<proc_macro2::TokenStream>()?)
         } else {
             None
         };

@@ -94,17 +94,14 @@ db_test!(python_sample_flags, |db| {
     );
 
     let bad = context! {"currentDateTime": "2023-11-27"};
-    match client.evaluate("Date Activated Feature", &bad).unwrap() {
-        evaluation => {
-            assert!(!evaluation.enabled);
-            match evaluation.reason {
-                Reason::EvaluationError { activation, error } => {
-                    assert_eq!(activation, ActivationId(1));
-                    assert_eq!(error.key(), "currentDateTime");
-                }
-                other => panic!("expected an evaluation error, got {other:?}"),
-            }
+    let evaluation = client.evaluate("Date Activated Feature", &bad).unwrap();
+    assert!(!evaluation.enabled);
+    match evaluation.reason {
+        Reason::EvaluationError { activation, error } => {
+            assert_eq!(activation, ActivationId(1));
+            assert_eq!(error.key(), "currentDateTime");
         }
+        other => panic!("expected an evaluation error, got {other:?}"),
     }
 });
 

@@ -5,7 +5,7 @@
 //! `NOVI_TEST_MYSQL_URL` (admin URLs; each test creates and drops its own database). Without
 //! them the PostgreSQL and MySQL runs fail: no backend is skipped silently.
 
-#![allow(clippy::unwrap_used)] // helpers beside the tests unwrap too
+#![allow(clippy::unwrap_used, clippy::panic)] // helpers beside the tests unwrap too
 
 mod connect;
 mod evaluation;
@@ -118,6 +118,8 @@ fn admin_conn(admin: &str) -> DbConnection {
     connect(&DatabaseUrl::parse(admin, UrlDialect::Rust).unwrap()).unwrap()
 }
 
+// A leftover database is worth a line in the output.
+#[allow(clippy::print_stderr)]
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Some(admin) = &self.admin_url else { return };
