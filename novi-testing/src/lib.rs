@@ -1,0 +1,163 @@
+//! Test support for Novi's crates: a database of its own per test on SQLite, PostgreSQL or
+//! MariaDB ([`TestDb`]), and [`db_test!`], which runs one test body on all three.
+//!
+//! `scripts/test` starts the servers and sets `NOVI_TEST_POSTGRES_URL` and
+//! `NOVI_TEST_MYSQL_URL` (admin URLs; each test creates and drops its own database). Without
+//! them the PostgreSQL and MySQL runs fail: no backend is skipped silently.
+
+#![allow(clippy::unwrap_used, clippy::panic, missing_docs)] // test support: failing loudly is the point
+
+pub use novi_client::Backend;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::connection::SimpleConnection;
+use novi_client::{Backend, Client, DatabaseUrl, DbConnection, UrlDialect, connect};
+
+/// A database of its own for one test, dropped afterwards.
+#[derive(Debug)]
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    admin_url: Option<String>,
+    name: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn admin_url(backend: Backend) -> String {
+    let var = match backend {
+        Backend::Postgres => "NOVI_TEST_POSTGRES_URL",
+        Backend::Mysql => "NOVI_TEST_MYSQL_URL",
+        Backend::Sqlite => unreachable!("SQLite needs no server"),
+    };
+    assert!(
+        backend.is_compiled_in(),
+        "{backend} is not compiled in: run the tests with scripts/test (it enables the feature `{}`)",
+        backend.feature()
+    );
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!(
+            "{var} is not set: run the tests with scripts/test, which starts {backend} on 127.0.0.1"
+        )
+    })
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> TestDb {
+        let name = format!(
+            "novi_test_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!(
+                    "sqlite://{}",
+                    dir.path().join(format!("{name}.db")).display()
+                );
+                TestDb {
+                    backend,
+                    url,
+                    admin_url: None,
+                    name,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres | Backend::Mysql => {
+                let admin = admin_url(backend);
+                admin_conn(&admin)
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .unwrap();
+                let (base, _db) = admin.rsplit_once('/').unwrap();
+                TestDb {
+                    backend,
+                    url: format!("{base}/{name}"),
+                    admin_url: Some(admin),
+                    name,
+                    _dir: None,
+                }
+            }
+        }
+    }
+
+    /// A raw connection to the test database.
+    pub fn conn(&self) -> DbConnection {
+        connect(&DatabaseUrl::parse(&self.url, UrlDialect::Rust).unwrap()).unwrap()
+    }
+
+    /// A migrated client over the test database.
+    pub fn client(&self) -> Client {
+        novi_activations::link();
+        Client::builder(&self.url)
+            .unwrap()
+            .migrate(true)
+            .connect()
+            .unwrap()
+    }
+
+    /// A migrated client with Python Novi's sample data.
+    pub fn sample_client(&self) -> Client {
+        let client = self.client();
+        assert!(client.seed_if_empty(SAMPLE_DATA).unwrap());
+        client
+    }
+
+    /// Runs SQL statements on the test database.
+    pub fn execute(&self, sql: &str) {
+        self.conn().batch_execute(sql).unwrap();
+    }
+}
+
+fn admin_conn(admin: &str) -> DbConnection {
+    connect(&DatabaseUrl::parse(admin, UrlDialect::Rust).unwrap()).unwrap()
+}
+
+// A leftover database is worth a line in the output.
+#[allow(clippy::print_stderr)]
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(admin) = &self.admin_url else { return };
+        let sql = match self.backend {
+            Backend::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            _ => format!("DROP DATABASE IF EXISTS {}", self.name),
+        };
+        if let Err(err) = admin_conn(admin).batch_execute(&sql) {
+            eprintln!("could not drop test database {}: {err}", self.name);
+        }
+    }
+}
+
+/// The repository's `sample_data.sql`.
+pub const SAMPLE_DATA: &str = include_str!("../../sample_data.sql");
+
+/// Runs the body once per backend: `db_test!(name, |db| { ... })` makes the tests
+/// `name::sqlite`, `name::postgres` and `name::mysql`.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, |$db:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            fn run($db: $crate::TestDb) $body
+
+            #[test]
+            fn sqlite() {
+                run($crate::TestDb::new($crate::Backend::Sqlite));
+            }
+
+            #[test]
+            fn postgres() {
+                run($crate::TestDb::new($crate::Backend::Postgres));
+            }
+
+            #[test]
+            fn mysql() {
+                run($crate::TestDb::new($crate::Backend::Mysql));
+            }
+        }
+    };
+}

@@ -1,0 +1,141 @@
+//! `ApiError`: every error the server answers, as one JSON envelope.
+
+use actix_web::{
+    HttpResponse, ResponseError,
+    http::{StatusCode, header},
+};
+use serde_json::{Map, Value, json};
+
+/// Everything the server can answer with an error. Every body is a JSON object
+/// `{"error": "<what went wrong, in words>", ...}` with extra keys where they help.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No route, flag or activation by that name.
+    #[error("{0}")]
+    NotFound(String),
+    /// The route exists but not for this method.
+    #[error("method {method} is not allowed on {path}; allowed: {allow}")]
+    MethodNotAllowed {
+        /// The method used.
+        method: String,
+        /// The path.
+        path: String,
+        /// The methods the route takes, for the `Allow` header.
+        allow: &'static str,
+    },
+    /// The request is malformed: not JSON, wrong shape or types, bad values.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The context has a value that an activation cannot use.
+    #[error("{message}")]
+    InvalidContext {
+        /// What is wrong, naming the key.
+        message: String,
+        /// The context key.
+        key: String,
+        /// The flag being evaluated.
+        flag: String,
+    },
+    /// The request conflicts with what is stored: a duplicate name, a deletion of something in
+    /// use.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request is well-formed but cannot be carried out: unknown activation ids, an
+    /// activation that does not build.
+    #[error("{message}")]
+    Unprocessable {
+        /// What is wrong.
+        message: String,
+        /// More, such as the registered activation classes.
+        details: Map<String, Value>,
+    },
+    /// The body is larger than the limit.
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body is not JSON.
+    #[error("the request body must be JSON (Content-Type: application/json), not {0}")]
+    UnsupportedMediaType(String),
+    /// The database cannot be reached; the detail is logged, not sent.
+    #[error("the database is unavailable; try again later")]
+    Unavailable,
+    /// A bug; the detail is logged, not sent.
+    #[error("internal error")]
+    Internal,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::BadRequest(_) | ApiError::InvalidContext { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut body = Map::new();
+        body.insert("error".into(), Value::String(self.to_string()));
+        match self {
+            ApiError::InvalidContext { key, flag, .. } => {
+                body.insert("key".into(), json!(key));
+                body.insert("flag".into(), json!(flag));
+            }
+            ApiError::Unprocessable { details, .. } => {
+                body.extend(details.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if let ApiError::MethodNotAllowed { allow, .. } = self {
+            response.insert_header((header::ALLOW, *allow));
+        }
+        response.json(Value::Object(body))
+    }
+}
+
+impl From<novi_client::Error> for ApiError {
+    fn from(err: novi_client::Error) -> Self {
+        use novi_client::Error as E;
+        let message = err.to_string();
+        match err {
+            E::FlagNotFound(_) | E::ActivationNotFound(_) => ApiError::NotFound(message),
+            E::DuplicateFlagName(_) | E::StillReferenced { .. } => ApiError::Conflict(message),
+            E::UnknownActivations(ids) => ApiError::Unprocessable {
+                message,
+                details: Map::from_iter([(
+                    "unknown_ids".to_owned(),
+                    json!(ids.iter().map(|id| id.0).collect::<Vec<_>>()),
+                )]),
+            },
+            E::InvalidActivation(build_error) => {
+                let mut details = Map::new();
+                if let novi_core::BuildError::UnknownClass { registered, .. } = &build_error {
+                    details.insert("registered".into(), json!(registered));
+                }
+                ApiError::Unprocessable { message, details }
+            }
+            E::WouldBreak { id, .. } => ApiError::Unprocessable {
+                message,
+                details: Map::from_iter([("breaks".to_owned(), json!(id.0))]),
+            },
+            E::InvalidInput { .. } => ApiError::BadRequest(message),
+            err if err.is_database_failure() => {
+                log::error!("database failure: {err}");
+                ApiError::Unavailable
+            }
+            err => {
+                log::error!("unexpected client error: {err}");
+                ApiError::Internal
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! Novi's HTTP server: Python Novi's API (`/flags`, `/evaluatedFlags`), authoring of flags and
+//! activations, and JSON errors for every client mistake.
+//!
+//! The `novi-web` binary is this library with the built-in activations. To serve your own
+//! activations, build your own binary: name your activation crate and call [`run`].
+//!
+//! ```no_run
+//! fn main() -> anyhow::Result<()> {
+//!     env_logger::init();
+//!     novi_activations::link();
+//!     // my_activations::link(); // your own crate of activations
+//!     novi_web::run(novi_web::Config::default())
+//! }
+//! ```
+//!
+//! [`app`] builds the actix-web application; the binary and the tests both use it.
+
+#![deny(missing_docs)]
+
+mod dto;
+mod error;
+mod routes;
+mod server;
+mod state;
+
+pub use error::ApiError;
+pub use routes::{BODY_LIMIT, ROUTES};
+pub use server::{Config, SAMPLE_DATA, connect, run, serve};
+pub use state::AppState;
+
+use actix_web::{
+    App, Error,
+    body::MessageBody,
+    dev::{ServiceFactory, ServiceRequest, ServiceResponse},
+    middleware::Logger,
+    web,
+};
+
+/// The application: every route, the JSON error answers, and one access-log line per request
+/// (at `info`, through the `log` crate).
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#).log_target("novi_web::access"))
+        .configure(routes::configure)
+        .default_service(web::to(routes::not_found))
+}

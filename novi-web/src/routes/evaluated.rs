@@ -1,0 +1,59 @@
+//! `/evaluatedFlags`: flags evaluated for the context in the body (Python Novi's routes).
+//! Evaluation reads the snapshot only.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use novi_client::{Evaluation, Reason};
+
+use super::{parse_context, read_body, resource, state};
+use crate::{ApiError, dto::EvaluatedFlagDto};
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/evaluatedFlags", "POST, OPTIONS").route(web::post().to(evaluate_all)))
+        .service(
+            resource("/evaluatedFlags/{name}", "POST, OPTIONS")
+                .route(web::post().to(evaluate_flag)),
+        );
+}
+
+/// A context value an activation could not use is the caller's mistake: a 400 naming the key.
+fn check(flag: &str, evaluation: &Evaluation) -> Result<(), ApiError> {
+    match &evaluation.reason {
+        Reason::EvaluationError { error, .. } => Err(ApiError::InvalidContext {
+            message: format!("flag `{flag}`: {error}"),
+            key: error.key().to_owned(),
+            flag: flag.to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+async fn evaluate_all(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let ctx = parse_context(&read_body(payload).await?)?;
+    let snapshot = state(&req)?.client.snapshot();
+    let evaluated: Vec<_> = snapshot.evaluate_all(&ctx).collect();
+    for (flag, evaluation) in &evaluated {
+        check(&flag.name, evaluation)?;
+    }
+    let body: Vec<EvaluatedFlagDto<'_>> = evaluated
+        .iter()
+        .map(|(flag, evaluation)| EvaluatedFlagDto::new(flag, evaluation))
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn evaluate_flag(
+    req: HttpRequest,
+    name: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = parse_context(&read_body(payload).await?)?;
+    let snapshot = state(&req)?.client.snapshot();
+    let flag = snapshot
+        .flag(&name)
+        .ok_or_else(|| ApiError::NotFound(format!("flag `{name}` does not exist")))?;
+    let evaluation = snapshot
+        .evaluate(&name, &ctx)
+        .ok_or_else(|| ApiError::NotFound(format!("flag `{name}` does not exist")))?;
+    check(&name, &evaluation)?;
+    Ok(HttpResponse::Ok().json(EvaluatedFlagDto::new(flag, &evaluation)))
+}

@@ -1,0 +1,102 @@
+//! `/flags`: stored flags, read (Python Novi's routes) and written.
+
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use novi_client::{ActivationId, FlagInput};
+
+use super::{blocking, parse_json, read_body, resource, state};
+use crate::{
+    ApiError,
+    dto::{FlagBody, FlagDto},
+};
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/flags", "GET, HEAD, POST, OPTIONS")
+            .route(web::get().to(list_flags))
+            .route(web::head().to(list_flags))
+            .route(web::post().to(create_flag)),
+    )
+    .service(
+        resource("/flags/{name}", "GET, HEAD, PUT, DELETE, OPTIONS")
+            .route(web::get().to(get_flag))
+            .route(web::head().to(get_flag))
+            .route(web::put().to(update_flag))
+            .route(web::delete().to(delete_flag)),
+    );
+}
+
+async fn list_flags(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let snapshot = state(&req)?.client.snapshot();
+    let flags: Vec<FlagDto<'_>> = snapshot.flags().map(FlagDto::from).collect();
+    Ok(HttpResponse::Ok().json(flags))
+}
+
+async fn get_flag(req: HttpRequest, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let snapshot = state(&req)?.client.snapshot();
+    let flag = snapshot
+        .flag(&name)
+        .ok_or_else(|| ApiError::NotFound(format!("flag `{name}` does not exist")))?;
+    Ok(HttpResponse::Ok().json(FlagDto::from(flag)))
+}
+
+fn ids(ids: Option<Vec<i32>>) -> Option<Vec<ActivationId>> {
+    ids.map(|ids| ids.into_iter().map(ActivationId).collect())
+}
+
+async fn create_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let body: FlagBody = parse_json(&req, &read_body(payload).await?)?;
+    let input = FlagInput {
+        name: body.name.ok_or_else(|| {
+            ApiError::BadRequest("invalid request body: missing field `name`".into())
+        })?,
+        status: body.status.unwrap_or(true),
+        activations: ids(body.activations),
+    };
+    let client = state(&req)?.client.clone();
+    let flag = blocking(move || client.create_flag(&input)).await?;
+    let location = format!("/flags/{}", percent_encode_segment(&flag.name));
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(FlagDto::from(&flag)))
+}
+
+async fn update_flag(
+    req: HttpRequest,
+    name: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body: FlagBody = parse_json(&req, &read_body(payload).await?)?;
+    let client = state(&req)?.client.clone();
+    let name = name.into_inner();
+    let current = client
+        .snapshot()
+        .flag(&name)
+        .cloned()
+        .ok_or_else(|| ApiError::NotFound(format!("flag `{name}` does not exist")))?;
+    let input = FlagInput {
+        name: body.name.unwrap_or(current.name),
+        status: body.status.unwrap_or(current.status),
+        activations: ids(body.activations),
+    };
+    let flag = blocking(move || client.update_flag(&name, &input)).await?;
+    Ok(HttpResponse::Ok().json(FlagDto::from(&flag)))
+}
+
+async fn delete_flag(req: HttpRequest, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let client = state(&req)?.client.clone();
+    blocking(move || client.delete_flag(&name)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Percent-encodes a flag name for a URL path segment.
+fn percent_encode_segment(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,133 @@
+//! The routes, and what every handler shares: reading bodies with a limit, parsing JSON, and
+//! JSON answers for unknown routes and wrong methods.
+
+mod activations;
+mod evaluated;
+mod flags;
+
+use actix_web::{
+    HttpRequest, HttpResponse, Resource,
+    http::header,
+    web::{self, Bytes},
+};
+use novi_client::Context;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::{ApiError, state::AppState};
+
+/// The largest request body the server reads.
+pub const BODY_LIMIT: usize = 1 << 20;
+
+/// Every route and the methods it answers (besides `HEAD` on `GET` routes and `OPTIONS`).
+/// `openapi.yaml` describes exactly these; a test keeps the two in step.
+pub const ROUTES: &[(&str, &[&str])] = &[
+    ("/flags", &["GET", "POST"]),
+    ("/flags/{name}", &["GET", "PUT", "DELETE"]),
+    ("/evaluatedFlags", &["POST"]),
+    ("/evaluatedFlags/{name}", &["POST"]),
+    ("/activations", &["GET", "POST"]),
+    ("/activations/{id}", &["GET", "PUT", "DELETE"]),
+];
+
+/// Registers every route.
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    flags::configure(cfg);
+    evaluated::configure(cfg);
+    activations::configure(cfg);
+}
+
+/// A resource whose other methods get a JSON 405 with `Allow`, and `OPTIONS` a 204 with it.
+fn resource(path: &'static str, allow: &'static str) -> Resource {
+    web::resource(path)
+        .route(
+            web::method(actix_web::http::Method::OPTIONS).to(move || async move {
+                HttpResponse::NoContent()
+                    .insert_header((header::ALLOW, allow))
+                    .finish()
+            }),
+        )
+        .default_service(web::to(move |req: HttpRequest| async move {
+            Err::<HttpResponse, _>(ApiError::MethodNotAllowed {
+                method: req.method().to_string(),
+                path: req.path().to_owned(),
+                allow,
+            })
+        }))
+}
+
+/// The answer for any path that no route matches.
+pub(crate) async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
+        "no route for {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// The shared state, from the request.
+fn state(req: &HttpRequest) -> Result<&AppState, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .map(|data| data.get_ref())
+        .ok_or(ApiError::Internal)
+}
+
+/// Reads the body, refusing more than [`BODY_LIMIT`] bytes.
+async fn read_body(payload: web::Payload) -> Result<Bytes, ApiError> {
+    match payload.to_bytes_limited(BODY_LIMIT).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(err)) => Err(ApiError::BadRequest(format!(
+            "reading the request body: {err}"
+        ))),
+        Err(_) => Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT }),
+    }
+}
+
+/// An evaluation context from a body: empty means `{}`; otherwise it must be a JSON object.
+/// The content type is not checked, as Python Novi's clients did not always send one.
+fn parse_context(body: &[u8]) -> Result<Context, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Context::default());
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|err| ApiError::BadRequest(format!("the body is not valid JSON: {err}")))?;
+    Context::try_from(value).map_err(|err| ApiError::BadRequest(err.to_string()))
+}
+
+/// A JSON request body of an authoring route.
+fn parse_json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
+    if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
+        let content_type = content_type
+            .to_str()
+            .unwrap_or("an unreadable content type");
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if essence != "application/json" && !essence.ends_with("+json") {
+            return Err(ApiError::UnsupportedMediaType(content_type.to_owned()));
+        }
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest(
+            "the request body is empty; send a JSON object".into(),
+        ));
+    }
+    serde_json::from_slice(body)
+        .map_err(|err| ApiError::BadRequest(format!("invalid request body: {err}")))
+}
+
+/// Runs blocking client work (database writes) off the async workers.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, novi_client::Error> + Send + 'static,
+) -> Result<T, ApiError> {
+    match web::block(work).await {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(err) => {
+            log::error!("a blocking task failed: {err}");
+            Err(ApiError::Internal)
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Starting the server: configuration, the client, sample data, binding, and the start-up log.
+
+use std::time::Duration;
+
+use actix_web::{HttpServer, web};
+use anyhow::Context as _;
+use novi_client::Client;
+
+use crate::{AppState, app};
+
+/// Python Novi's four sample flags, loaded by `--sample-data` into an empty database.
+pub const SAMPLE_DATA: &str = include_str!("../../sample_data.sql");
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The database URL; `None` uses `NOVI_DATABASE_URL`, `DATABASE_URL`, `novi.ini`, then
+    /// `sqlite://novi.db`.
+    pub database_url: Option<String>,
+    /// Where to listen. Loopback by default: opening the server to a network is a decision.
+    pub bind: String,
+    /// HTTP worker threads; `None` is one per core.
+    pub workers: Option<usize>,
+    /// How often to reload flags written by other processes; `None` never.
+    pub refresh_interval: Option<Duration>,
+    /// Load `sample_data.sql` when the database has no flags.
+    pub sample_data: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: None,
+            bind: "127.0.0.1:8080".to_owned(),
+            workers: None,
+            refresh_interval: Some(novi_client::DEFAULT_REFRESH_INTERVAL),
+            sample_data: false,
+        }
+    }
+}
+
+/// Connects to the configured database, runs the migrations, and loads the sample data when
+/// asked and the database has no flags.
+pub fn connect(config: &Config) -> anyhow::Result<Client> {
+    let client = Client::builder_from_config(config.database_url.as_deref())
+        .context("finding the database URL")?
+        .migrate(true)
+        .refresh_interval(config.refresh_interval)
+        .connect()
+        .context("opening the database")?;
+    if config.sample_data
+        && client
+            .seed_if_empty(SAMPLE_DATA)
+            .context("loading the sample data")?
+    {
+        log::info!("loaded the sample data into the empty database");
+    }
+    Ok(client)
+}
+
+/// Runs the server until SIGINT or SIGTERM, on a runtime of its own.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(serve(config))
+}
+
+/// Runs the server until SIGINT or SIGTERM, on the current actix runtime.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let client = connect(&config)?;
+    let snapshot = client.snapshot();
+    let n_flags = snapshot.len();
+    let backend = client.backend();
+    let url = client.url().clone();
+    let state = web::Data::new(AppState { client });
+    let mut server = HttpServer::new(move || app(state.clone()));
+    if let Some(workers) = config.workers {
+        server = server.workers(workers.max(1));
+    }
+    let server = server
+        .bind(&config.bind)
+        .with_context(|| format!("binding {}", config.bind))?;
+    let addresses: Vec<String> = server
+        .addrs()
+        .iter()
+        .map(|a| format!("http://{a}"))
+        .collect();
+    log::info!(
+        "novi-web listening on {} ({backend} at {url}, {n_flags} flags; activations: {})",
+        addresses.join(", "),
+        novi_core::registry::names().join(", ")
+    );
+    for name in novi_core::registry::conflicts() {
+        log::warn!("activation class name `{name}` is registered twice and is refused");
+    }
+    server.run().await.context("running the server")?;
+    log::info!("novi-web stopped");
+    Ok(())
+}
