@@ -12,7 +12,7 @@ pub use novi_client::Backend;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use diesel::connection::SimpleConnection;
-use novi_client::{Backend, Client, DatabaseUrl, DbConnection, UrlDialect, connect};
+use novi_client::{Client, DatabaseUrl, DbConnection, UrlDialect, connect};
 
 /// A database of its own for one test, dropped afterwards.
 #[derive(Debug)]
