@@ -56,3 +56,34 @@ fn registry_example_lists_the_downstream_class() {
         "{out}"
     );
 }
+
+#[test]
+fn custom_server_serves_the_downstream_activation() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let server = novi_testing::server::Spawned::start(
+        &example("custom_server"),
+        &[],
+        dir.path(),
+        &[("NOVI_BIND", "127.0.0.1:0")],
+    );
+    let created = server.request(
+        "POST",
+        "/activations",
+        Some(r#"{"name": "Nordics", "class_name": "CountryActivation", "config": {"countries": ["NO", "SE"]}}"#),
+    );
+    assert_eq!(created.status, 201, "{created:?}");
+    let flag = server.request(
+        "POST",
+        "/flags",
+        Some(r#"{"name": "nordic", "activations": [5]}"#),
+    );
+    assert_eq!(flag.status, 201, "{flag:?}");
+    let on = server.request(
+        "POST",
+        "/evaluatedFlags/nordic",
+        Some(r#"{"country": "se"}"#),
+    );
+    assert!(on.body.contains(r#""status":true"#), "{on:?}");
+    let (status, _) = server.terminate();
+    assert!(status.success());
+}

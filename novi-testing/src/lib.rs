@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, missing_docs)] // test support: failing loudly is the point
 
+pub mod server;
+
 pub use novi_client::Backend;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

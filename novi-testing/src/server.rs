@@ -1,0 +1,134 @@
+//! A server binary started for a test on 127.0.0.1 with an ephemeral port, and a minimal
+//! HTTP/1.1 client to talk to it.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    path::Path,
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::mpsc,
+    thread,
+    time::{Duration, Instant},
+};
+
+/// A running server process, killed when dropped.
+#[derive(Debug)]
+pub struct Spawned {
+    child: Child,
+    /// The port it listens on.
+    pub port: u16,
+    log: mpsc::Receiver<String>,
+}
+
+/// One HTTP answer.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: String,
+    pub body: String,
+}
+
+impl Spawned {
+    /// Starts `program` with `args` in `dir`, and waits (at most 60 s) for the log line
+    /// `listening on http://127.0.0.1:PORT`.
+    pub fn start(program: &Path, args: &[&str], dir: &Path, env: &[(&str, &str)]) -> Spawned {
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .current_dir(dir)
+            .env("RUST_LOG", "info")
+            .env_remove("NOVI_DATABASE_URL")
+            .env_remove("DATABASE_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|err| panic!("starting {program:?}: {err}"));
+        let stderr = child.stderr.take().unwrap();
+        let (tx, log) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let port = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = log
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("{program:?} did not say where it listens within 60 s"));
+            if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                break digits.parse().unwrap();
+            }
+        };
+        Spawned { child, port, log }
+    }
+
+    /// Sends one request and reads the whole answer.
+    pub fn request(&self, method: &str, path: &str, body: Option<&str>) -> Response {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let body = body.unwrap_or("");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw).unwrap();
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        Response {
+            status,
+            headers: head.to_owned(),
+            body: body.to_owned(),
+        }
+    }
+
+    /// Sends SIGTERM and waits (at most 30 s) for the process to exit; returns its status and
+    /// the rest of its log.
+    pub fn terminate(mut self) -> (ExitStatus, Vec<String>) {
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop within 30 s of SIGTERM"
+            );
+            thread::sleep(Duration::from_millis(50));
+        };
+        let mut log = Vec::new();
+        while let Ok(line) = self.log.recv_timeout(Duration::from_secs(5)) {
+            log.push(line);
+        }
+        (status, log)
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,108 @@
+//! The real `novi-web` binary, started on an ephemeral port with `--sample-data`, over HTTP.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::path::Path;
+
+use novi_testing::server::Spawned;
+use serde_json::{Value, json};
+
+#[test]
+fn the_binary_serves_the_sample_flags_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Spawned::start(
+        Path::new(env!("CARGO_BIN_EXE_novi-web")),
+        &["--sample-data", "--bind", "127.0.0.1:0", "--workers", "2"],
+        dir.path(),
+        &[],
+    );
+    assert!(
+        dir.path().join("novi.db").exists(),
+        "the default database is ./novi.db"
+    );
+
+    let flags = server.request("GET", "/flags", None);
+    assert_eq!(flags.status, 200, "{flags:?}");
+    let names: Vec<Value> = serde_json::from_str::<Value>(&flags.body)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].clone())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            json!("Date Activated Feature"),
+            json!("Random Variant Feature"),
+            json!("Combo AND"),
+            json!("Combo OR")
+        ]
+    );
+
+    let on = server.request(
+        "POST",
+        "/evaluatedFlags/Combo%20OR",
+        Some(r#"{"seed": 333, "variant": "A"}"#),
+    );
+    assert_eq!(on.status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&on.body).unwrap()["status"],
+        json!(true)
+    );
+
+    let created = server.request("POST", "/flags", Some(r#"{"name": "e2e", "status": true}"#));
+    assert_eq!(created.status, 201, "{created:?}");
+    let evaluated = server.request("POST", "/evaluatedFlags/e2e", None);
+    assert_eq!(
+        serde_json::from_str::<Value>(&evaluated.body).unwrap()["status"],
+        json!(true)
+    );
+
+    let missing = server.request("GET", "/nope", None);
+    assert_eq!(missing.status, 404);
+    assert_eq!(
+        serde_json::from_str::<Value>(&missing.body).unwrap()["error"],
+        json!("no route for GET /nope")
+    );
+
+    let (status, log) = server.terminate();
+    assert!(status.success(), "exit status {status}");
+    let log = log.join("\n");
+    assert!(
+        log.contains(r#""GET /flags HTTP/1.1" 200"#),
+        "one access-log line per request:\n{log}"
+    );
+    assert!(log.contains("novi-web stopped"), "{log}");
+}
+
+#[test]
+fn a_second_start_keeps_the_data_and_does_not_reload_the_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = Path::new(env!("CARGO_BIN_EXE_novi-web"));
+    let first = Spawned::start(
+        binary,
+        &["--sample-data", "--bind", "127.0.0.1:0"],
+        dir.path(),
+        &[],
+    );
+    assert_eq!(
+        first.request("DELETE", "/flags/Combo%20OR", None).status,
+        204
+    );
+    let (status, _) = first.terminate();
+    assert!(status.success());
+
+    let second = Spawned::start(
+        binary,
+        &["--sample-data", "--bind", "127.0.0.1:0"],
+        dir.path(),
+        &[],
+    );
+    let flags: Value = serde_json::from_str(&second.request("GET", "/flags", None).body).unwrap();
+    assert_eq!(
+        flags.as_array().unwrap().len(),
+        3,
+        "the sample data loads only into an empty database"
+    );
+}
