@@ -43,7 +43,7 @@ fn main() -> anyhow::Result<()> {
     let client = Client::builder(&url)?
         .migrate(true)
         .connect()
-        .with_context(|| format!("opening {url}"))?;
+        .context("opening the database")?;
     client
         .seed_if_empty(include_str!("../../sample_data.sql"))
         .context("loading sample_data.sql")?;

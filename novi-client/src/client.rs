@@ -42,8 +42,11 @@ struct Inner {
     url: DatabaseUrl,
     pool: Pool,
     snapshot: ArcSwap<Snapshot>,
-    /// Writes from this process run one at a time (SQLite allows one writer anyway).
+    /// Writes from this process run one at a time (writers in all processes also take turns
+    /// on the database's own writer lock).
     write_lock: Mutex<()>,
+    /// Refreshes run one at a time, so an older load can never replace a newer one.
+    refresh_lock: Mutex<()>,
     /// Dropped with the client, which stops the background refresh.
     _stop_refresh: Option<mpsc::Sender<()>>,
 }
@@ -77,16 +80,27 @@ impl ClientBuilder {
         self
     }
 
-    /// Reloads the snapshot in the background at this interval (default: never).
+    /// Reloads the snapshot in the background at this interval (default: never; a zero
+    /// interval also means never).
     pub fn refresh_interval(mut self, interval: Option<Duration>) -> Self {
-        self.refresh_interval = interval;
+        self.refresh_interval = interval.filter(|interval| !interval.is_zero());
         self
     }
 
     /// Connects, migrates if asked, and loads the first snapshot. The first connection is
     /// made directly, so a wrong URL or an unreachable server reports the driver's reason.
     pub fn connect(self) -> Result<Client, Error> {
-        let mut conn = connection::connect(&self.url)?;
+        // A direct connection first: its error names the backend and the driver's reason,
+        // where a pool would only report a timeout.
+        drop(connection::connect(&self.url)?);
+        let in_memory = self.url.target() == ":memory:";
+        // Every connection to `:memory:` is a database of its own: keep exactly one, forever.
+        let pool = if in_memory {
+            connection::pool(&self.url, 1, self.connection_timeout, true)
+        } else {
+            connection::pool(&self.url, self.pool_size, self.connection_timeout, false)
+        };
+        let mut conn = pool.get().map_err(|cause| Error::Pool { cause })?;
         if self.migrate {
             let ran = connection::run_migrations(&mut conn)?;
             if ran > 0 {
@@ -95,13 +109,6 @@ impl ClientBuilder {
         }
         let snapshot = Snapshot::build(store::load_rows(&mut conn)?);
         drop(conn);
-        // Every connection to `:memory:` is a database of its own.
-        let pool_size = if self.url.target() == ":memory:" {
-            1
-        } else {
-            self.pool_size
-        };
-        let pool = connection::pool(&self.url, pool_size, self.connection_timeout);
         let (stop_refresh, stopped) = match self.refresh_interval {
             Some(_) => {
                 let (tx, rx) = mpsc::channel();
@@ -114,6 +121,7 @@ impl ClientBuilder {
             pool,
             snapshot: ArcSwap::from_pointee(snapshot),
             write_lock: Mutex::new(()),
+            refresh_lock: Mutex::new(()),
             _stop_refresh: stop_refresh,
         });
         if let (Some(interval), Some(stopped)) = (self.refresh_interval, stopped) {
@@ -213,6 +221,11 @@ impl Client {
 
     /// Reloads the snapshot from the database. On failure the last snapshot stays.
     pub fn refresh(&self) -> Result<(), Error> {
+        let _one_refresh = self
+            .inner
+            .refresh_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let rows = store::load_rows(&mut *self.connection()?)?;
         self.inner.snapshot.store(Arc::new(Snapshot::build(rows)));
         Ok(())

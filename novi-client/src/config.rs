@@ -157,28 +157,34 @@ impl IniFile {
     fn parse(text: &str) -> Result<IniFile, (usize, String)> {
         let mut ini = IniFile::default();
         let mut section: Option<String> = None;
-        let mut last_key: Option<String> = None;
+        // The option being read and the indentation of its line: a later line indented
+        // deeper continues its value, as in configparser.
+        let mut last_key: Option<(String, usize)> = None;
         for (i, raw) in text.lines().enumerate() {
             let line_no = i + 1;
             let trimmed = raw.trim();
             if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
                 continue;
             }
-            if raw.starts_with([' ', '\t']) {
-                // A continuation of the previous value.
-                let (Some(section), Some(key)) = (&section, &last_key) else {
-                    return Err((line_no, format!("unexpected indented line `{trimmed}`")));
-                };
+            let indent = raw.len() - raw.trim_start().len();
+            if let (Some(section), Some((key, key_indent))) = (&section, &last_key)
+                && indent > *key_indent
+            {
                 if let Some(value) = ini.sections.get_mut(section).and_then(|s| s.get_mut(key)) {
                     value.push('\n');
                     value.push_str(trimmed);
                 }
                 continue;
             }
-            if let Some(name) = trimmed.strip_prefix('[') {
-                let Some(name) = name.strip_suffix(']') else {
+            // configparser reads `[name]` at the start of the line and ignores what follows.
+            if let Some(rest) = trimmed.strip_prefix('[') {
+                let Some(close) = rest.rfind(']') else {
                     return Err((line_no, format!("unclosed section header `{trimmed}`")));
                 };
+                let name = &rest[..close];
+                if name.is_empty() {
+                    return Err((line_no, "an empty section name `[]`".to_owned()));
+                }
                 if ini.sections.contains_key(name) && name != "DEFAULT" {
                     return Err((line_no, format!("section `{name}` appears twice")));
                 }
@@ -202,12 +208,13 @@ impl IniFile {
             if keys.insert(key.clone(), value).is_some() {
                 return Err((line_no, format!("key `{key}` appears twice in [{section}]")));
             }
-            last_key = Some(key);
+            last_key = Some((key, indent));
         }
         Ok(ini)
     }
 
-    /// The interpolated value of `key` in `section` (or `[DEFAULT]`).
+    /// The interpolated value of `key` in `section` (or `[DEFAULT]`), as configparser's
+    /// `BasicInterpolation` gives it. Messages name keys, never values (they hold passwords).
     fn get(&self, section: &str, key: &str) -> Result<Option<String>, String> {
         let lookup = |key: &str| {
             self.sections
@@ -219,7 +226,25 @@ impl IniFile {
             return Ok(None);
         };
         let mut out = String::with_capacity(raw.len());
-        let mut rest = raw.as_str();
+        self.interpolate(&lookup, key, raw, 1, &mut out)?;
+        Ok(Some(out))
+    }
+
+    fn interpolate<'a>(
+        &self,
+        lookup: &impl Fn(&str) -> Option<&'a String>,
+        key: &str,
+        raw: &str,
+        depth: usize,
+        out: &mut String,
+    ) -> Result<(), String> {
+        // configparser's MAX_INTERPOLATION_DEPTH.
+        if depth > 10 {
+            return Err(format!(
+                "the value of `{key}` interpolates more than 10 levels deep"
+            ));
+        }
+        let mut rest = raw;
         while let Some(at) = rest.find('%') {
             out.push_str(&rest[..at]);
             rest = &rest[at..];
@@ -228,22 +253,22 @@ impl IniFile {
                 rest = after;
             } else if let Some(after) = rest.strip_prefix("%(") {
                 let Some((name, after)) = after.split_once(")s") else {
-                    return Err(format!("bad interpolation syntax in `{raw}`"));
+                    return Err(format!("bad interpolation syntax in the value of `{key}`"));
                 };
                 let name = name.to_lowercase();
-                let value = lookup(&name)
-                    .filter(|v| !v.contains('%'))
-                    .ok_or_else(|| format!("`%({name})s` in `{raw}` names no plain key"))?;
-                out.push_str(value);
+                let value = lookup(&name).ok_or_else(|| {
+                    format!("the value of `{key}` refers to `%({name})s`, which is not set")
+                })?;
+                self.interpolate(lookup, &name, value, depth + 1, out)?;
                 rest = after;
             } else {
                 return Err(format!(
-                    "`%` must be followed by `%` or `(` in `{raw}` (write a literal % as %%, as Python's configparser requires)"
+                    "`%` must be followed by `%` or `(` in the value of `{key}` (write a literal % as %%, as Python's configparser requires)"
                 ));
             }
         }
         out.push_str(rest);
-        Ok(Some(out))
+        Ok(())
     }
 }
 
@@ -364,7 +389,11 @@ mod tests {
             ),
             (
                 "[database]\nurl = postgres://u:p%40@h/db\n",
-                "novi.ini [database] url: `%` must be followed by `%` or `(` in `postgres://u:p%40@h/db` (write a literal % as %%, as Python's configparser requires)",
+                "novi.ini [database] url: `%` must be followed by `%` or `(` in the value of `url` (write a literal % as %%, as Python's configparser requires)",
+            ),
+            (
+                "[database]\nurl = %(a)s\na = %(url)s\n",
+                "novi.ini [database] url: the value of `url` interpolates more than 10 levels deep",
             ),
             (
                 "[database]\nurl = oracle://h/db\n",

@@ -178,11 +178,21 @@ pub(crate) type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 
 /// Builds a pool of at most `max_size` connections whose checkouts wait at most `timeout`.
-pub(crate) fn pool(url: &DatabaseUrl, max_size: u32, timeout: Duration) -> Pool {
-    r2d2::Pool::builder()
+/// A `permanent` pool keeps its connections open for good (for SQLite's `:memory:`, where the
+/// connection is the database).
+pub(crate) fn pool(url: &DatabaseUrl, max_size: u32, timeout: Duration, permanent: bool) -> Pool {
+    let builder = r2d2::Pool::builder()
         .max_size(max_size)
-        .min_idle(Some(0))
-        .connection_timeout(timeout)
+        .connection_timeout(timeout);
+    let builder = if permanent {
+        builder
+            .min_idle(Some(max_size))
+            .idle_timeout(None)
+            .max_lifetime(None)
+    } else {
+        builder.min_idle(Some(0))
+    };
+    builder
         .error_handler(Box::new(r2d2::NopErrorHandler))
         .build_unchecked(ConnectionManager::new(url.clone()))
 }

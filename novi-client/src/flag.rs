@@ -6,47 +6,70 @@
 //! These are thin layers over [`Client`]: prefer an explicit client in services, where the
 //! database URL and the refresh interval are part of the configuration.
 
-use std::sync::OnceLock;
+use std::{
+    sync::{Arc, Mutex, OnceLock, PoisonError},
+    time::{Duration, Instant},
+};
 
 use novi_core::Context;
 
 use crate::{Client, DEFAULT_REFRESH_INTERVAL, Error};
 
-static DEFAULT_CLIENT: OnceLock<Result<Client, Error>> = OnceLock::new();
+static DEFAULT_CLIENT: OnceLock<Client> = OnceLock::new();
+
+/// When building the default client last failed, and why.
+static LAST_FAILURE: Mutex<Option<(Instant, Arc<Error>)>> = Mutex::new(None);
+
+/// How long after a failure the default client is tried again.
+pub const RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// Makes `client` the default client, before anything has used the default. Returns the
 /// client back when a default already exists.
 pub fn install(client: Client) -> Result<(), Client> {
-    let mut unused = Some(client);
-    DEFAULT_CLIENT.get_or_init(|| Ok(unused.take().expect("get_or_init runs this at most once")));
-    match unused {
-        None => Ok(()),
-        Some(client) => Err(client),
+    DEFAULT_CLIENT.set(client)
+}
+
+/// The default client, built on first use. When building it fails (the database is down, say)
+/// the error is logged and returned, and the next call after [`RETRY_AFTER`] tries again.
+pub fn client() -> Result<&'static Client, Arc<Error>> {
+    if let Some(client) = DEFAULT_CLIENT.get() {
+        return Ok(client);
+    }
+    let mut failure = LAST_FAILURE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(client) = DEFAULT_CLIENT.get() {
+        return Ok(client);
+    }
+    if let Some((at, err)) = &*failure
+        && at.elapsed() < RETRY_AFTER
+    {
+        return Err(Arc::clone(err));
+    }
+    novi_activations::link();
+    let built = Client::builder_from_config(None).and_then(|builder| {
+        builder
+            .refresh_interval(Some(DEFAULT_REFRESH_INTERVAL))
+            .connect()
+    });
+    match built {
+        Ok(client) => {
+            *failure = None;
+            Ok(DEFAULT_CLIENT.get_or_init(|| client))
+        }
+        Err(err) => {
+            log::error!(
+                "novi: the default client cannot start, every flag is off (next try in {}s): {err}",
+                RETRY_AFTER.as_secs()
+            );
+            let err = Arc::new(err);
+            *failure = Some((Instant::now(), Arc::clone(&err)));
+            Err(err)
+        }
     }
 }
 
-/// The default client, built on first use. If building it failed, every later call gets the
-/// same error (it is logged once).
-pub fn client() -> Result<&'static Client, &'static Error> {
-    DEFAULT_CLIENT
-        .get_or_init(|| {
-            novi_activations::link();
-            let client = Client::builder_from_config(None).and_then(|builder| {
-                builder
-                    .refresh_interval(Some(DEFAULT_REFRESH_INTERVAL))
-                    .connect()
-            });
-            if let Err(err) = &client {
-                log::error!("novi: the default client cannot start, every flag is off: {err}");
-            }
-            client
-        })
-        .as_ref()
-}
-
 /// Whether the flag is on for `ctx`, from the default client (for the reason too, use
-/// [`client`] and [`Client::evaluate`]). Unknown flags, and every flag
-/// when the default client cannot start, are off.
+/// [`client`] and [`Client::evaluate`]). Unknown flags, and every flag while the default client
+/// cannot start, are off.
 pub fn is_enabled(name: &str, ctx: &Context) -> bool {
     client().is_ok_and(|client| client.is_enabled(name, ctx))
 }

@@ -40,3 +40,11 @@ diesel::table! {
 diesel::joinable!(flags_activations -> flags (flag_id));
 diesel::joinable!(flags_activations -> activations (activation_id));
 diesel::allow_tables_to_appear_in_same_query!(flags, activations, flags_activations);
+
+diesel::table! {
+    /// One row that every write locks first, so writers in every process take turns.
+    novi_write_lock (id) {
+        /// Always 1.
+        id -> Integer,
+    }
+}

@@ -10,7 +10,7 @@ use crate::{
     Error,
     connection::DbConnection,
     models::{ActivationInput, ActivationRow, FlagId, FlagInput, FlagRow, LinkRow, Rows},
-    schema::{activations, flags, flags_activations},
+    schema::{activations, flags, flags_activations, novi_write_lock},
 };
 
 impl From<diesel::result::Error> for Error {
@@ -56,14 +56,36 @@ pub(crate) fn load_rows(conn: &mut DbConnection) -> Result<Rows, Error> {
 /// How many times a write is retried when a concurrent writer took the id it chose.
 const WRITE_ATTEMPTS: usize = 5;
 
-/// Runs `write` in a transaction, again when it lost an id race to another writer.
+/// Takes the writers' lock: the row of `novi_write_lock`, locked until the transaction ends.
+/// Every write takes it first, so writers in every process take turns, and each one validates
+/// against everything the others committed. On SQLite it is also the first statement, so the
+/// transaction starts as a writer and waits on the busy timeout instead of failing to upgrade.
+fn lock_writers(conn: &mut DbConnection) -> Result<(), Error> {
+    let locked = diesel::update(novi_write_lock::table.filter(novi_write_lock::id.eq(1)))
+        .set(novi_write_lock::id.eq(1))
+        .execute(conn)?;
+    if locked == 0 {
+        // Someone removed the row; putting it back locks it just the same.
+        diesel::insert_into(novi_write_lock::table)
+            .values(novi_write_lock::id.eq(1))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Runs `write` in a transaction that holds the writers' lock, again (after a short pause) when
+/// the database reports a conflict with a writer that does not take the lock.
 fn write_with_retry<T>(
     conn: &mut DbConnection,
     mut write: impl FnMut(&mut DbConnection) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let mut attempt = 1;
     loop {
-        match conn.transaction(&mut write) {
+        let result = conn.transaction(|conn| {
+            lock_writers(conn)?;
+            write(conn)
+        });
+        match result {
             Err(Error::Query {
                 cause: diesel::result::Error::DatabaseError(kind, _),
                 ..
@@ -73,6 +95,7 @@ fn write_with_retry<T>(
                     DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::SerializationFailure
                 ) =>
             {
+                std::thread::sleep(std::time::Duration::from_millis(10 << attempt));
                 attempt += 1;
             }
             other => return other,
@@ -83,6 +106,10 @@ fn write_with_retry<T>(
 fn check_name(field: &'static str, name: &str) -> Result<(), Error> {
     let problem = if name.is_empty() {
         "it is empty".to_owned()
+    } else if name.trim() != name {
+        // MySQL compares strings ignoring trailing spaces; refusing them keeps every backend
+        // alike (and names typed with a stray space out of the way).
+        "it starts or ends with whitespace".to_owned()
     } else if name.chars().count() > 255 {
         "it is longer than 255 characters".to_owned()
     } else if name.chars().any(char::is_control) {
@@ -98,23 +125,25 @@ fn unique_ids(ids: &[ActivationId]) -> Vec<ActivationId> {
     ids.iter().copied().filter(|id| seen.insert(*id)).collect()
 }
 
+/// The id of the flag named exactly `name` (MySQL's comparison would also match `name `).
 fn flag_id_by_name(conn: &mut DbConnection, name: &str) -> Result<FlagId, Error> {
     flags::table
         .filter(flags::name.eq(name))
-        .select(flags::id)
-        .first::<i32>(conn)
-        .optional()?
-        .map(FlagId)
+        .select((flags::id, flags::name))
+        .load::<(i32, String)>(conn)?
+        .into_iter()
+        .find(|(_, stored)| stored == name)
+        .map(|(id, _)| FlagId(id))
         .ok_or_else(|| Error::FlagNotFound(name.to_owned()))
 }
 
 fn name_taken(conn: &mut DbConnection, name: &str) -> Result<bool, Error> {
     Ok(flags::table
         .filter(flags::name.eq(name))
-        .select(flags::id)
-        .first::<i32>(conn)
-        .optional()?
-        .is_some())
+        .select(flags::name)
+        .load::<String>(conn)?
+        .iter()
+        .any(|stored| stored == name))
 }
 
 fn replace_links(conn: &mut DbConnection, flag: FlagId, ids: &[ActivationId]) -> Result<(), Error> {

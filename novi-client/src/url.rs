@@ -126,27 +126,55 @@ impl DatabaseUrl {
         &self.target
     }
 
-    /// The URL with any password replaced by `***`, for messages and logs.
+    /// The URL with any password replaced by `***`, for messages and logs: the password of
+    /// the user information (whatever characters it holds) and query parameters such as
+    /// `password=`.
     pub fn redacted(&self) -> String {
         if self.backend == Backend::Sqlite {
             return format!("sqlite://{}", self.target);
         }
         let Some((scheme, rest)) = self.target.split_once("://") else {
-            return self.target.clone();
+            return "<a database URL>".to_owned();
         };
-        let (authority, tail) = match rest.find(['/', '?']) {
-            Some(at) => rest.split_at(at),
-            None => (rest, ""),
+        // The user information ends at the last `@`: a password may hold `/`, `?` or `@` when
+        // its owner did not percent-encode it. (An `@` in the query makes this hide too much,
+        // never too little.)
+        let (userinfo, after_userinfo) = match rest.rfind('@') {
+            Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+            None => (None, rest),
         };
-        match authority.rsplit_once('@') {
-            Some((userinfo, host)) => {
-                let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-                let hidden = if userinfo.contains(':') { ":***" } else { "" };
-                format!("{scheme}://{user}{hidden}@{host}{tail}")
+        let (host_and_path, query) =
+            after_userinfo.split_at(after_userinfo.find('?').unwrap_or(after_userinfo.len()));
+        let mut out = format!("{scheme}://");
+        if let Some(userinfo) = userinfo {
+            match userinfo.split_once(':') {
+                Some((user, _password)) => out.push_str(&format!("{user}:***@")),
+                None => out.push_str(&format!("{userinfo}@")),
             }
-            None => self.target.clone(),
         }
+        out.push_str(host_and_path);
+        if let Some(params) = query.strip_prefix('?') {
+            let params: Vec<String> = params
+                .split('&')
+                .map(|param| match param.split_once('=') {
+                    Some((name, _)) if is_secret_param(name) => format!("{name}=***"),
+                    _ => param.to_owned(),
+                })
+                .collect();
+            out.push('?');
+            out.push_str(&params.join("&"));
+        }
+        out
     }
+}
+
+fn is_secret_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "password", "passwd", "pwd", "pass", "secret", "token", "key",
+    ]
+    .iter()
+    .any(|secret| name.contains(secret))
 }
 
 impl fmt::Debug for DatabaseUrl {
@@ -229,6 +257,31 @@ mod tests {
             Mysql,
             "mysql://u@h/db",
         );
+    }
+
+    #[test]
+    fn redacts_passwords_whatever_they_hold() {
+        let redacted = |url: &str| {
+            DatabaseUrl::parse(url, UrlDialect::Rust)
+                .unwrap()
+                .redacted()
+        };
+        for (url, shown) in [
+            ("postgres://u:s3c/ret@h/db", "postgres://u:***@h/db"),
+            ("postgres://u:s3c?ret@h/db", "postgres://u:***@h/db"),
+            ("postgres://u:a@b@h/db", "postgres://u:***@h/db"),
+            (
+                "mysql://u:p:q@h:3306/db?ssl_mode=required",
+                "mysql://u:***@h:3306/db?ssl_mode=required",
+            ),
+            (
+                "postgres://h/db?user=u&password=s3cret&sslmode=require&sslpassword=x",
+                "postgres://h/db?user=u&password=***&sslmode=require&sslpassword=***",
+            ),
+        ] {
+            assert_eq!(redacted(url), shown, "{url}");
+            assert!(!redacted(url).contains("s3c") && !redacted(url).contains("ret@"));
+        }
     }
 
     #[test]

@@ -53,6 +53,34 @@ fn never(x: u32) -> u32 {
     x * 3
 }
 
+#[enabled("Combo OR", {"seed": 1, "variant": "A"})]
+fn parse(text: &str) -> Result<u32, std::num::ParseIntError> {
+    if text.is_empty() {
+        return Ok(0);
+    }
+    let n: u32 = text.parse()?;
+    Ok(n + 1)
+}
+
+#[enabled("Combo OR", {"seed": 1, "variant": "A"})]
+fn one_line(x: u32) -> u32 {
+    x
+}
+
+#[enabled("Combo OR", {"seed": 1, "variant": "A"})]
+async fn later(x: u32) -> u32 {
+    x + 1
+}
+
+struct Counter(u32);
+
+impl Counter {
+    #[enabled("Combo OR", {"seed": 1, "variant": "A"})]
+    fn bump(&mut self) {
+        self.0 += 1;
+    }
+}
+
 // No context: a flag whose activations need one is off.
 #[enabled("Date Activated Feature")]
 fn dated() -> &'static str {
@@ -70,6 +98,27 @@ fn enabled_runs_the_body_only_when_the_flag_is_on() {
     assert_eq!(answer(21), Some(42));
     assert_eq!(never(21), None);
     assert_eq!(dated(), None);
+    assert_eq!(parse(""), Some(Ok(0)), "an early return");
+    assert_eq!(parse("41"), Some(Ok(42)));
+    assert!(matches!(parse("x"), Some(Err(_))), "`?` inside the body");
+    assert_eq!(one_line(7), Some(7));
+    let mut counter = Counter(0);
+    counter.bump();
+    counter.bump();
+    assert_eq!(counter.0, 2, "methods taking `&mut self`");
+    assert_eq!(poll_to_end(later(1)), Some(2), "async fns");
+}
+
+/// Polls a future that never waits to completion, without an async runtime.
+fn poll_to_end<F: std::future::Future>(future: F) -> F::Output {
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
 }
 
 #[test]

@@ -14,7 +14,8 @@ use syn::{
 ///
 /// The flag is checked with `novi_client::flag::is_enabled`, the default client. A function
 /// that returns `()` simply does nothing when the flag is off; a function that returns `T`
-/// returns `Option<T>`, `None` when the flag is off (Python returned `None`).
+/// returns `Option<T>`, `None` when the flag is off (Python returned `None`). `return` and `?`
+/// inside the body keep their meaning; `async fn`s work too.
 #[proc_macro_attribute]
 pub fn enabled(args: TokenStream, item: TokenStream) -> TokenStream {
     let args = parse_macro_input!(args as EnabledArgs);
@@ -35,10 +36,19 @@ pub fn enabled(args: TokenStream, item: TokenStream) -> TokenStream {
         ReturnType::Default => true,
         ReturnType::Type(_, ty) => matches!(&**ty, syn::Type::Tuple(t) if t.elems.is_empty()),
     };
+    // The body runs as a closure (or an async block), so that `return` and `?` in it keep
+    // their meaning.
+    let run_body = if function.sig.asyncness.is_some() {
+        quote! { async move #body.await }
+    } else {
+        quote! { (move || #body)() }
+    };
     let new_body = if returns_unit {
         quote! {{
             #check
-            if novi_on #body
+            if novi_on {
+                #run_body
+            }
         }}
     } else {
         let ReturnType::Type(arrow, ty) = &function.sig.output else {
@@ -48,7 +58,11 @@ pub fn enabled(args: TokenStream, item: TokenStream) -> TokenStream {
         function.sig.output = ReturnType::Type(*arrow, Box::new(option));
         quote! {{
             #check
-            if novi_on { ::std::option::Option::Some(#body) } else { ::std::option::Option::None }
+            if novi_on {
+                ::std::option::Option::Some(#run_body)
+            } else {
+                ::std::option::Option::None
+            }
         }}
     };
     *function.block = syn::parse_quote!(#new_body);
@@ -63,9 +77,20 @@ struct EnabledArgs {
 impl Parse for EnabledArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let flag: LitStr = input.parse()?;
-        // The context is JSON for `serde_json::json!`, which reports its own errors.
+        // The context is a JSON object for `serde_json::json!`, which reports errors inside it.
         let context = if input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
-            Some(input.parse::<proc_macro2::TokenStream>()?)
+            let tokens = input.parse::<proc_macro2::TokenStream>()?;
+            let is_object = matches!(
+                tokens.clone().into_iter().collect::<Vec<_>>().as_slice(),
+                [proc_macro2::TokenTree::Group(g)] if g.delimiter() == proc_macro2::Delimiter::Brace
+            );
+            if !is_object {
+                return Err(syn::Error::new_spanned(
+                    tokens,
+                    "the context must be a JSON object: `{\"key\": value, ...}`",
+                ));
+            }
+            Some(tokens)
         } else {
             None
         };

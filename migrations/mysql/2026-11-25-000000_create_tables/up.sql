@@ -14,8 +14,9 @@ CREATE TABLE IF NOT EXISTS activations (
     config TEXT NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- A table made for Python Novi may have shorter names (its models said VARCHAR(30)).
-ALTER TABLE flags MODIFY name VARCHAR(255) NOT NULL;
+-- A table made for Python Novi may have shorter names (its models said VARCHAR(30)) and a
+-- case-insensitive collation; Novi's names are case-sensitive on every backend.
+ALTER TABLE flags MODIFY name VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL;
 ALTER TABLE activations
     MODIFY name VARCHAR(255) NOT NULL,
     MODIFY class_name VARCHAR(255) NOT NULL,

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod concurrency;
 mod connect;
 mod evaluation;
 mod migrations;

@@ -5,13 +5,13 @@ use crate::{SAMPLE_DATA, db_test};
 
 db_test!(up_down_up, |db| {
     let mut conn = db.conn();
-    assert_eq!(run_migrations(&mut conn).unwrap(), 1);
+    assert_eq!(run_migrations(&mut conn).unwrap(), 2);
     assert_eq!(run_migrations(&mut conn).unwrap(), 0, "nothing left to run");
     diesel::sql_query("SELECT id FROM flags")
         .execute(&mut conn)
         .unwrap();
 
-    assert_eq!(revert_all_migrations(&mut conn).unwrap(), 1);
+    assert_eq!(revert_all_migrations(&mut conn).unwrap(), 2);
     assert!(
         diesel::sql_query("SELECT id FROM flags")
             .execute(&mut conn)
@@ -19,7 +19,7 @@ db_test!(up_down_up, |db| {
         "the tables are gone"
     );
 
-    assert_eq!(run_migrations(&mut conn).unwrap(), 1);
+    assert_eq!(run_migrations(&mut conn).unwrap(), 2);
     conn.batch_execute(SAMPLE_DATA).unwrap();
     let client = Client::connect(&db.url).unwrap();
     assert_eq!(client.snapshot().len(), 4);

@@ -1,0 +1,1 @@
+DROP TABLE novi_write_lock;
