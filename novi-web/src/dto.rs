@@ -25,6 +25,13 @@ impl<'a> From<&'a ActivationRecord> for ActivationDto<'a> {
     }
 }
 
+fn activations(flag: &FlagRecord) -> Vec<ActivationDto<'_>> {
+    flag.activations
+        .iter()
+        .map(|a| ActivationDto::from(&**a))
+        .collect()
+}
+
 /// A flag as stored (`GET /flags`).
 #[derive(Debug, Serialize)]
 pub(crate) struct FlagDto<'a> {
@@ -37,11 +44,7 @@ pub(crate) struct FlagDto<'a> {
 impl<'a> From<&'a FlagRecord> for FlagDto<'a> {
     fn from(flag: &'a FlagRecord) -> Self {
         FlagDto {
-            activations: flag
-                .activations
-                .iter()
-                .map(|a| ActivationDto::from(&**a))
-                .collect(),
+            activations: activations(flag),
             id: flag.id.0,
             name: &flag.name,
             status: flag.status,
@@ -63,11 +66,7 @@ pub(crate) struct EvaluatedFlagDto<'a> {
 impl<'a> EvaluatedFlagDto<'a> {
     pub(crate) fn new(flag: &'a FlagRecord, evaluation: &Evaluation) -> Self {
         EvaluatedFlagDto {
-            activations: flag
-                .activations
-                .iter()
-                .map(|a| ActivationDto::from(&**a))
-                .collect(),
+            activations: activations(flag),
             id: flag.id.0,
             name: &flag.name,
             reason: ReasonDto::from(&evaluation.reason),
