@@ -46,7 +46,7 @@ struct Config {
 
 impl Activation for CountryActivation {
     fn evaluate(&self, ctx: &Context) -> bool {
-        self.decide(ctx).is_ok_and(Decision::is_on)
+        self.decide(ctx).is_ok_and(|d| d.is_on())
     }
 
     fn decide(&self, ctx: &Context) -> Result<Decision, EvalError> {

@@ -45,31 +45,44 @@ fn build_members(def: &mut Definition<'_>) -> Result<Vec<Arc<dyn Activation>>, B
         .collect()
 }
 
-/// Evaluates members until one answers `decisive`; errors count only when none does.
+/// Evaluates members until one answers `decisive`; errors count only when none does. The
+/// answer carries the variant of the member that decided it: for Or the first member that is
+/// on, for And (all on) the first member that chose one.
 fn fold(
     members: &[Arc<dyn Activation>],
     ctx: &Context,
     decisive: bool,
 ) -> Result<Decision, EvalError> {
     let mut first_error = None;
+    let mut variant = None;
     for member in members {
         match member.decide(ctx) {
-            Ok(decision) if decision.is_on() == decisive => return Ok(Decision::from(decisive)),
-            Ok(_) => {}
+            Ok(decision) if decision.is_on() == decisive => {
+                return Ok(match (decisive, decision.into_variant()) {
+                    (true, Some(chosen)) => Decision::ON.with_variant(chosen),
+                    _ => Decision::from(decisive),
+                });
+            }
+            Ok(decision) => {
+                if variant.is_none() {
+                    variant = decision.into_variant();
+                }
+            }
             Err(err) => {
                 first_error.get_or_insert(err);
             }
         }
     }
-    match first_error {
-        Some(err) => Err(err),
-        None => Ok(Decision::from(!decisive)),
+    match (first_error, variant) {
+        (Some(err), _) => Err(err),
+        (None, Some(chosen)) if !decisive => Ok(Decision::ON.with_variant(chosen)),
+        (None, _) => Ok(Decision::from(!decisive)),
     }
 }
 
 impl Activation for AndActivation {
     fn evaluate(&self, ctx: &Context) -> bool {
-        self.decide(ctx).is_ok_and(Decision::is_on)
+        self.decide(ctx).is_ok_and(|d| d.is_on())
     }
 
     fn decide(&self, ctx: &Context) -> Result<Decision, EvalError> {
@@ -79,7 +92,7 @@ impl Activation for AndActivation {
 
 impl Activation for OrActivation {
     fn evaluate(&self, ctx: &Context) -> bool {
-        self.decide(ctx).is_ok_and(Decision::is_on)
+        self.decide(ctx).is_ok_and(|d| d.is_on())
     }
 
     fn decide(&self, ctx: &Context) -> Result<Decision, EvalError> {
@@ -115,5 +128,40 @@ impl ActivationClass for OrActivation {
     }
 }
 
+/// On when its one member is off.
+///
+/// Config: `[id]`, a JSON array of one activation id (cycle-checked like And/Or). An error of the
+/// member is the answer; a variant is never reported.
+#[derive(Debug, Clone)]
+pub struct NotActivation {
+    member: Arc<dyn Activation>,
+}
+
+impl Activation for NotActivation {
+    fn evaluate(&self, ctx: &Context) -> bool {
+        self.decide(ctx).is_ok_and(|d| d.is_on())
+    }
+
+    fn decide(&self, ctx: &Context) -> Result<Decision, EvalError> {
+        Ok(Decision::from(!self.member.decide(ctx)?.is_on()))
+    }
+}
+
+impl ActivationClass for NotActivation {
+    const NAMES: &'static [&'static str] = &["NotActivation"];
+    const EXPECTED: &'static str = "a JSON array of one activation id, e.g. [3]";
+
+    fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
+        let ids: Vec<i32> = def.parse_config()?;
+        let [id] = ids[..] else {
+            return Err(def.invalid(format!("{} ids, not one", ids.len())).into());
+        };
+        Ok(NotActivation {
+            member: def.resolve(ActivationId(id))?,
+        })
+    }
+}
+
+novi_core::register!(NotActivation);
 novi_core::register!(AndActivation);
 novi_core::register!(OrActivation);

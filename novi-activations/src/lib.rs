@@ -43,12 +43,22 @@
 
 #![deny(missing_docs)]
 
+pub mod bucketing;
 mod composite;
+mod constraint;
+mod context_value;
 mod date_time;
+mod rollout;
+mod targeting;
+mod variants;
 mod weighted_random;
 
-pub use composite::{AndActivation, OrActivation};
+pub use composite::{AndActivation, NotActivation, OrActivation};
+pub use constraint::ConstraintActivation;
 pub use date_time::{CURRENT_DATE_TIME, DateTimeActivation};
+pub use rollout::GradualRolloutActivation;
+pub use targeting::{EnvironmentActivation, IpRangeActivation, UserListActivation};
+pub use variants::VariantActivation;
 pub use weighted_random::{SEED, VARIANT, WeightedRandomActivation};
 
 /// Makes sure this crate, and so its registered activations, is linked into the binary.

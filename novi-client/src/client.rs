@@ -7,7 +7,7 @@ use std::{
 };
 
 use arc_swap::ArcSwap;
-use novi_core::{ActivationId, Context};
+use novi_core::{ActivationId, Context, Variant};
 
 use crate::{
     Error,
@@ -202,6 +202,16 @@ impl Client {
             .load()
             .evaluate(name, ctx)
             .ok_or_else(|| Error::FlagNotFound(name.to_owned()))
+    }
+
+    /// The variant chosen for the caller, when the flag is on and one of its activations
+    /// chooses variants; `None` otherwise (and for an unknown flag).
+    pub fn variant(&self, name: &str, ctx: &Context) -> Option<Arc<Variant>> {
+        self.inner
+            .snapshot
+            .load()
+            .evaluate(name, ctx)
+            .and_then(|e| e.variant)
     }
 
     /// Every flag with its answer, in id order.

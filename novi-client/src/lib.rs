@@ -75,7 +75,7 @@ pub use models::{ActivationInput, ActivationRecord, FlagId, FlagInput, FlagRecor
 pub use snapshot::{Evaluation, Reason, Snapshot};
 pub use url::{Backend, DatabaseUrl, UnsupportedScheme, UrlDialect};
 
-pub use novi_core::{ActivationId, Context, context};
+pub use novi_core::{ActivationId, Context, Payload, PayloadKind, Variant, context};
 pub use novi_macros::enabled;
 
 /// Used by `#[enabled]`; not a public API.

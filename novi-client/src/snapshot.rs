@@ -10,17 +10,21 @@ use std::{
 
 use novi_core::{
     Activation, ActivationId, ActivationSet, ActivationSpec, BuildError, Context, EvalError,
+    Variant,
 };
 
 use crate::models::{ActivationRecord, FlagId, FlagRecord, Rows};
 
-/// The answer for one flag and one context, and why.
+/// The answer for one flag and one context, why, and the variant chosen.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     /// Whether the flag is on.
     pub enabled: bool,
     /// Why.
     pub reason: Reason,
+    /// When the flag is on: the variant chosen by the first of its activations that chooses
+    /// variants (a `VariantActivation`, a `WeightedRandomActivation`), if any.
+    pub variant: Option<Arc<Variant>>,
 }
 
 /// Why a flag evaluated as it did.
@@ -287,37 +291,46 @@ fn plan(
 /// whatever errors others give; otherwise the first error is the answer (and the flag is off).
 #[inline]
 fn evaluate_flag(plan: &Plan, ctx: &Context) -> Evaluation {
-    let (enabled, reason) = match plan {
-        Plan::Disabled => (false, Reason::Disabled),
-        Plan::NoActivations => (true, Reason::NoActivations),
-        Plan::Broken { activation, error } => (
-            false,
-            Reason::ActivationError {
-                activation: *activation,
-                error: Arc::clone(error),
-            },
-        ),
+    let off = |reason| Evaluation {
+        enabled: false,
+        reason,
+        variant: None,
+    };
+    match plan {
+        Plan::Disabled => off(Reason::Disabled),
+        Plan::NoActivations => Evaluation {
+            enabled: true,
+            reason: Reason::NoActivations,
+            variant: None,
+        },
+        Plan::Broken { activation, error } => off(Reason::ActivationError {
+            activation: *activation,
+            error: Arc::clone(error),
+        }),
         Plan::Evaluate(activations) => {
             let mut first_error = None;
+            let mut variant = None;
             for (id, activation) in activations {
                 match activation.decide(ctx) {
-                    Ok(decision) if decision.is_on() => {}
-                    Ok(_) => {
-                        return Evaluation {
-                            enabled: false,
-                            reason: Reason::NotMatched { activation: *id },
-                        };
+                    Ok(decision) if decision.is_on() => {
+                        if variant.is_none() {
+                            variant = decision.into_variant();
+                        }
                     }
+                    Ok(_) => return off(Reason::NotMatched { activation: *id }),
                     Err(error) => {
                         first_error.get_or_insert((*id, error));
                     }
                 }
             }
             match first_error {
-                Some((activation, error)) => (false, Reason::EvaluationError { activation, error }),
-                None => (true, Reason::AllMatched),
+                Some((activation, error)) => off(Reason::EvaluationError { activation, error }),
+                None => Evaluation {
+                    enabled: true,
+                    reason: Reason::AllMatched,
+                    variant,
+                },
             }
         }
-    };
-    Evaluation { enabled, reason }
+    }
 }

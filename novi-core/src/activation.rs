@@ -1,6 +1,6 @@
 //! What an activation is: a rule that looks at a [`Context`] and says yes or no.
 
-use std::fmt;
+use std::{fmt, sync::Arc};
 
 use crate::Context;
 
@@ -74,34 +74,113 @@ pub trait Activation: fmt::Debug + Send + Sync {
     }
 }
 
-/// The answer of one activation for one context.
+/// The answer of one activation for one context: yes or no, and the variant the activation
+/// chose, if it chooses variants.
 ///
-/// It is `#[non_exhaustive]` so that later releases can add what an activation chose (a
-/// variant and its payload) without breaking code that builds or reads decisions: build one
-/// with [`Decision::ON`], [`Decision::OFF`] or `Decision::from(bool)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// It is `#[non_exhaustive]` so that later releases can add what an activation reports without
+/// breaking code that builds or reads decisions: build one with [`Decision::ON`],
+/// [`Decision::OFF`], `Decision::from(bool)` and [`Decision::with_variant`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Decision {
     on: bool,
+    variant: Option<Arc<Variant>>,
 }
 
 impl Decision {
     /// The activation says yes.
-    pub const ON: Decision = Decision { on: true };
+    pub const ON: Decision = Decision {
+        on: true,
+        variant: None,
+    };
     /// The activation says no.
-    pub const OFF: Decision = Decision { on: false };
+    pub const OFF: Decision = Decision {
+        on: false,
+        variant: None,
+    };
 
     /// Whether the activation said yes.
     #[inline]
-    pub fn is_on(self) -> bool {
+    pub fn is_on(&self) -> bool {
         self.on
+    }
+
+    /// The variant the activation chose, if any.
+    #[inline]
+    pub fn variant(&self) -> Option<&Arc<Variant>> {
+        self.variant.as_ref()
+    }
+
+    /// This decision, reporting `variant` as the one chosen. Sharing one `Arc` built with the
+    /// activation keeps evaluation free of allocation.
+    #[inline]
+    pub fn with_variant(mut self, variant: Arc<Variant>) -> Self {
+        self.variant = Some(variant);
+        self
+    }
+
+    /// Gives back the chosen variant.
+    pub fn into_variant(self) -> Option<Arc<Variant>> {
+        self.variant
     }
 }
 
 impl From<bool> for Decision {
     #[inline]
     fn from(on: bool) -> Self {
-        Decision { on }
+        Decision { on, variant: None }
+    }
+}
+
+/// A named variant of a feature, such as an experiment arm, with an optional payload for the
+/// caller (a colour, a JSON document, a number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    /// The variant's name.
+    pub name: String,
+    /// What the variant carries.
+    pub payload: Option<Payload>,
+}
+
+impl Variant {
+    /// A variant without a payload.
+    pub fn named(name: impl Into<String>) -> Self {
+        Variant {
+            name: name.into(),
+            payload: None,
+        }
+    }
+}
+
+/// A variant's payload: a type and the value as text, as Unleash keeps them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    /// How to read `value`.
+    pub kind: PayloadKind,
+    /// The value, as text.
+    pub value: String,
+}
+
+/// How a [`Payload`]'s value is to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PayloadKind {
+    /// Plain text.
+    String,
+    /// A JSON document.
+    Json,
+    /// A number.
+    Number,
+}
+
+impl PayloadKind {
+    /// The name used in configs and on the wire: `string`, `json` or `number`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayloadKind::String => "string",
+            PayloadKind::Json => "json",
+            PayloadKind::Number => "number",
+        }
     }
 }
 

@@ -98,7 +98,9 @@ mod context;
 mod error;
 pub mod registry;
 
-pub use activation::{Activation, ActivationId, Decision, EvalError};
+pub use activation::{
+    Activation, ActivationId, Decision, EvalError, Payload, PayloadKind, Variant,
+};
 pub use build::{
     ActivationSet, ActivationSpec, Built, Definition, MAX_NESTING, NoMembers, Resolve,
 };

@@ -1,7 +1,7 @@
 //! The wire JSON: Python Novi's shapes (keys in alphabetical order, as Flask sorted them) and
 //! the authoring request bodies.
 
-use novi_client::{ActivationRecord, Evaluation, FlagRecord, Reason};
+use novi_client::{ActivationRecord, Evaluation, FlagRecord, Reason, Variant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -61,6 +61,36 @@ pub(crate) struct EvaluatedFlagDto<'a> {
     pub(crate) name: &'a str,
     pub(crate) reason: ReasonDto,
     pub(crate) status: bool,
+    /// The chosen variant and its payload, or `null`.
+    pub(crate) variant: Option<VariantDto>,
+}
+
+/// A chosen variant: `{"name", "payload": {"type", "value"}}` (no payload when it has none).
+#[derive(Debug, Serialize)]
+pub(crate) struct VariantDto {
+    pub(crate) name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) payload: Option<PayloadDto>,
+}
+
+/// A variant's payload, as Unleash writes it.
+#[derive(Debug, Serialize)]
+pub(crate) struct PayloadDto {
+    #[serde(rename = "type")]
+    pub(crate) kind: &'static str,
+    pub(crate) value: String,
+}
+
+impl From<&Variant> for VariantDto {
+    fn from(variant: &Variant) -> Self {
+        VariantDto {
+            name: variant.name.clone(),
+            payload: variant.payload.as_ref().map(|p| PayloadDto {
+                kind: p.kind.as_str(),
+                value: p.value.clone(),
+            }),
+        }
+    }
 }
 
 impl<'a> EvaluatedFlagDto<'a> {
@@ -71,6 +101,7 @@ impl<'a> EvaluatedFlagDto<'a> {
             name: &flag.name,
             reason: ReasonDto::from(&evaluation.reason),
             status: evaluation.enabled,
+            variant: evaluation.variant.as_deref().map(VariantDto::from),
         }
     }
 }

@@ -86,7 +86,7 @@ impl DateTimeActivation {
 
 impl Activation for DateTimeActivation {
     fn evaluate(&self, ctx: &Context) -> bool {
-        self.decide(ctx).is_ok_and(Decision::is_on)
+        self.decide(ctx).is_ok_and(|d| d.is_on())
     }
 
     fn decide(&self, ctx: &Context) -> Result<Decision, EvalError> {

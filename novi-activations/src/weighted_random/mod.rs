@@ -3,8 +3,10 @@
 
 mod python_random;
 
+use std::sync::Arc;
+
 use novi_core::{
-    Activation, ActivationClass, BuildError, Context, Decision, Definition, EvalError,
+    Activation, ActivationClass, BuildError, Context, Decision, Definition, EvalError, Variant,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -34,11 +36,14 @@ pub const VARIANT: &str = "variant";
 ///   below 2^53.
 ///
 /// Each evaluation seeds its own generator: no global or shared state, no interference
-/// between threads.
+/// between threads. The decision reports the chosen variation as its variant (shown when the
+/// flag is on, that is, when it is the one the caller asked about).
 #[derive(Debug, Clone)]
 pub struct WeightedRandomActivation {
     cumulative: Vec<f64>,
     variations: Vec<String>,
+    /// The variations as variants, built once, for decisions to report.
+    variants: Vec<Arc<Variant>>,
 }
 
 #[derive(Deserialize)]
@@ -50,6 +55,10 @@ struct Config {
 impl WeightedRandomActivation {
     /// The variation chosen for `seed`, as CPython would choose it.
     pub fn choose(&self, seed: &Value) -> Result<&str, EvalError> {
+        self.choose_index(seed).map(|i| self.variations[i].as_str())
+    }
+
+    fn choose_index(&self, seed: &Value) -> Result<usize, EvalError> {
         let draw = match seed {
             Value::Bool(b) => python_random::random_from_int(u64::from(*b)),
             Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
@@ -84,7 +93,7 @@ impl WeightedRandomActivation {
                 lo = mid + 1;
             }
         }
-        Ok(&self.variations[lo])
+        Ok(lo)
     }
 
     /// The variation names, in config order.
@@ -95,15 +104,16 @@ impl WeightedRandomActivation {
 
 impl Activation for WeightedRandomActivation {
     fn evaluate(&self, ctx: &Context) -> bool {
-        self.decide(ctx).is_ok_and(Decision::is_on)
+        self.decide(ctx).is_ok_and(|d| d.is_on())
     }
 
     fn decide(&self, ctx: &Context) -> Result<Decision, EvalError> {
         let (Some(seed), Some(variant)) = (ctx.get(SEED), ctx.get(VARIANT)) else {
             return Ok(Decision::OFF);
         };
-        let chosen = self.choose(seed)?;
-        Ok(Decision::from(variant.as_str() == Some(chosen)))
+        let chosen = self.choose_index(seed)?;
+        let on = variant.as_str() == Some(self.variations[chosen].as_str());
+        Ok(Decision::from(on).with_variant(Arc::clone(&self.variants[chosen])))
     }
 }
 
@@ -147,6 +157,10 @@ impl ActivationClass for WeightedRandomActivation {
         }
         Ok(WeightedRandomActivation {
             cumulative,
+            variants: variations
+                .iter()
+                .map(|v| Arc::new(Variant::named(v.clone())))
+                .collect(),
             variations,
         })
     }

@@ -1,4 +1,4 @@
-use novi_core::{ActivationId, ActivationSet, BuildError, Context, Decision, MAX_NESTING, context};
+use novi_core::{ActivationId, ActivationSet, BuildError, Context, MAX_NESTING, context};
 
 use crate::{build, config_error};
 
@@ -40,7 +40,7 @@ fn check(set: &ActivationSet, id: i32, ctx: &Context, expected: Result<bool, &st
     let activation = set.get(ActivationId(id)).unwrap().unwrap();
     let got = activation
         .decide(ctx)
-        .map(Decision::is_on)
+        .map(|d| d.is_on())
         .map_err(|e| e.to_string());
     assert_eq!(
         got,
@@ -184,7 +184,7 @@ fn id_order_never_changes_the_answer() {
                 for base in [10, 20] {
                     let answer = |i: i32| {
                         let activation = set.get(ActivationId(base + i)).unwrap().unwrap();
-                        activation.decide(&ctx).map(Decision::is_on).map_err(|_| ())
+                        activation.decide(&ctx).map(|d| d.is_on()).map_err(|_| ())
                     };
                     let first = answer(0);
                     for i in 1..6 {

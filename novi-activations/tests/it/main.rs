@@ -6,6 +6,7 @@
 mod composite;
 mod date_time;
 mod registry;
+mod unleash;
 mod weighted_random;
 
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 use std::thread;
 
 use novi_activations::WeightedRandomActivation;
-use novi_core::{Activation, ActivationClass, ActivationId, Context, Decision, context};
+use novi_core::{Activation, ActivationClass, ActivationId, Context, context};
 use serde_json::{Value, json};
 
 use crate::{build, build_one, config_error};
@@ -91,11 +91,17 @@ fn absent_seed_or_variant_is_off() {
         context! {"variant": "A"},
         context! {"seed": [1]}, // no variant: nothing to compare, as in Python
     ] {
-        assert_eq!(activation.decide(&ctx), Ok(Decision::OFF), "{ctx:?}");
+        assert_eq!(
+            activation.decide(&ctx).map(|d| d.is_on()),
+            Ok(false),
+            "{ctx:?}"
+        );
     }
     assert_eq!(
-        activation.decide(&context! {"seed": 1, "variant": "A"}),
-        Ok(Decision::ON)
+        activation
+            .decide(&context! {"seed": 1, "variant": "A"})
+            .map(|d| d.is_on()),
+        Ok(true)
     );
 }
 
@@ -139,12 +145,33 @@ fn a_variant_that_is_not_a_string_never_matches() {
     .unwrap();
     for variant in [json!(1), json!(null), json!(["1"]), json!(true)] {
         let ctx = context! {"seed": 1, "variant": variant};
-        assert_eq!(activation.decide(&ctx), Ok(Decision::OFF), "{ctx:?}");
+        assert_eq!(
+            activation.decide(&ctx).map(|d| d.is_on()),
+            Ok(false),
+            "{ctx:?}"
+        );
     }
     assert_eq!(
-        activation.decide(&context! {"seed": 1, "variant": "1"}),
-        Ok(Decision::ON)
+        activation
+            .decide(&context! {"seed": 1, "variant": "1"})
+            .map(|d| d.is_on()),
+        Ok(true)
     );
+}
+
+#[test]
+fn the_decision_reports_the_chosen_variation() {
+    let activation = weighted(&json!([1, 1]), &json!(["A", "B"]));
+    for seed in 0..50 {
+        let chosen = activation.choose(&json!(seed)).unwrap().to_owned();
+        for asked in ["A", "B"] {
+            let decision = activation
+                .decide(&context! {"seed": seed, "variant": asked})
+                .unwrap();
+            assert_eq!(decision.is_on(), asked == chosen);
+            assert_eq!(decision.variant().unwrap().name, chosen);
+        }
+    }
 }
 
 #[test]

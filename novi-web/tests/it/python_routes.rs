@@ -167,7 +167,7 @@ db_test!(evaluated_flags_for_pythons_contexts, |db| {
         let answer = one(DATE_FLAG, r#"{"currentDateTime": "11/27/2023 12:00 AM"}"#).await;
         assert_eq!(
             answer.raw,
-            r#"{"activations":[{"class_name":"novi.client.activations.date_time_activation.DateTimeActivation","config":"{\"startDateTime\":\"11/26/2023 12:00 AM\",\"endDateTime\":\"11/28/2023 12:00 AM\",\"format\": \"%m/%d/%Y %I:%M %p\"}","id":1,"name":"Date Activated"}],"id":1,"name":"Date Activated Feature","reason":{"code":"all_matched","message":"every activation matched"},"status":true}"#
+            r#"{"activations":[{"class_name":"novi.client.activations.date_time_activation.DateTimeActivation","config":"{\"startDateTime\":\"11/26/2023 12:00 AM\",\"endDateTime\":\"11/28/2023 12:00 AM\",\"format\": \"%m/%d/%Y %I:%M %p\"}","id":1,"name":"Date Activated"}],"id":1,"name":"Date Activated Feature","reason":{"code":"all_matched","message":"every activation matched"},"status":true,"variant":null}"#
         );
         let answer = one(
             "/evaluatedFlags/Combo%20AND",
