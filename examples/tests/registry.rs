@@ -1,7 +1,7 @@
 //! A downstream crate's activation appears in the registry next to the built-ins, is found by
 //! name and builds from a stored row.
 
-use novi_core::{ActivationId, ActivationSet, ActivationSpec, Decision, context, registry};
+use novi_core::{ActivationId, ActivationSet, ActivationSpec, context, registry};
 
 #[test]
 fn downstream_activation_is_registered_and_found_by_name() {
@@ -20,7 +20,7 @@ fn downstream_activation_is_registered_and_found_by_name() {
     ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }
-    assert_eq!(names.len(), 10);
+    assert_eq!(names.len(), 20);
 
     let registration = registry::find("novi_examples.CountryActivation").expect("found by alias");
     assert_eq!(registration.class(), "CountryActivation");
@@ -70,9 +70,14 @@ fn downstream_activation_builds_and_mixes_with_built_ins() {
             .map_err(|e| e.to_string()),
         Err("context key `country` must be a string, found number".to_owned())
     );
+    let decision = nordics_or_a
+        .decide(&context! {"country": 47, "seed": 1, "variant": "A"})
+        .unwrap();
+    assert!(decision.is_on());
     assert_eq!(
-        nordics_or_a.decide(&context! {"country": 47, "seed": 1, "variant": "A"}),
-        Ok(Decision::ON)
+        decision.variant().map(|v| v.name.as_str()),
+        Some("A"),
+        "the Or passes the chosen variation through"
     );
     match set.get(ActivationId(4)) {
         Some(Err(err)) => assert_eq!(

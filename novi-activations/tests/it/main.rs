@@ -5,7 +5,9 @@
 
 mod composite;
 mod date_time;
+mod integrity;
 mod registry;
+mod targeting;
 mod unleash;
 mod weighted_random;
 

@@ -27,6 +27,18 @@ fn built_ins_are_registered_under_short_names_and_python_class_paths() {
         assert_eq!(by_short.class(), short);
         assert_eq!(by_short.names(), &[short, python]);
     }
-    assert_eq!(registry::names().len(), 8);
+    for (class, aliases) in [
+        ("GradualRolloutActivation", &["flexibleRollout"][..]),
+        ("VariantActivation", &["variants"]),
+        ("EnvironmentActivation", &[]),
+        ("UserListActivation", &["userWithId"]),
+        ("IpRangeActivation", &[]),
+        ("NotActivation", &[]),
+        ("ConstraintActivation", &[]),
+    ] {
+        let registration = registry::find(class).unwrap_or_else(|| panic!("{class} is registered"));
+        assert_eq!(&registration.names()[1..], aliases);
+    }
+    assert_eq!(registry::names().len(), 18);
     assert!(registry::conflicts().is_empty());
 }

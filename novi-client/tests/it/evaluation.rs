@@ -263,3 +263,51 @@ fn evaluation_is_shared_across_threads() {
     });
     let _ = json!(null);
 }
+
+db_test!(variants_reach_the_evaluation, |db| {
+    let client = db.sample_client();
+    let colours = client
+        .create_activation(&novi_client::ActivationInput {
+            name: "colours".into(),
+            class_name: "VariantActivation".into(),
+            config: r##"{"variants": [{"name": "red", "weight": 1, "payload": {"type": "string", "value": "#f00"}}, {"name": "blue", "weight": 1}]}"##.into(),
+        })
+        .unwrap();
+    let prod = client
+        .create_activation(&novi_client::ActivationInput {
+            name: "production".into(),
+            class_name: "EnvironmentActivation".into(),
+            config: r#"{"environments": ["production"]}"#.into(),
+        })
+        .unwrap();
+    client
+        .create_flag(&FlagInput {
+            name: "button".into(),
+            status: true,
+            activations: Some(vec![prod.id, colours.id]),
+        })
+        .unwrap();
+    let ctx = context! {"environment": "production", "userId": "u-7"};
+    let evaluation = client.evaluate("button", &ctx).unwrap();
+    assert!(evaluation.enabled);
+    let variant = evaluation.variant.clone().unwrap();
+    assert!(["red", "blue"].contains(&variant.name.as_str()));
+    assert_eq!(
+        client.variant("button", &ctx),
+        Some(variant.clone()),
+        "sticky"
+    );
+    assert_eq!(
+        client.variant("button", &context! {"environment": "dev", "userId": "u-7"}),
+        None,
+        "off: no variant"
+    );
+    assert_eq!(
+        client
+            .variant("Combo OR", &context! {"seed": 1, "variant": "A"})
+            .map(|v| v.name.clone()),
+        Some("A".to_owned()),
+        "WeightedRandom reports its variation"
+    );
+    assert_eq!(client.variant("nope", &ctx), None);
+});

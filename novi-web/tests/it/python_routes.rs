@@ -234,3 +234,47 @@ db_test!(python_500s_are_json_4xx, |db| {
         );
     });
 });
+
+db_test!(evaluated_flags_carry_the_variant, |db| {
+    let client = db.sample_client();
+    block_on(async {
+        let app = init(client).await;
+        let created = send(&app, Method::POST, "/activations", Some(r##"{"name": "colour", "class_name": "VariantActivation", "config": {"variants": [{"name": "red", "weight": 1, "payload": {"type": "json", "value": "{\"hex\": \"#f00\"}"}}]}}"##)).await;
+        assert_eq!(created.status, 201, "{created:?}");
+        let flag = send(
+            &app,
+            Method::POST,
+            "/flags",
+            Some(r#"{"name": "colourful", "activations": [5]}"#),
+        )
+        .await;
+        assert_eq!(flag.status, 201);
+        let answer = send(
+            &app,
+            Method::POST,
+            "/evaluatedFlags/colourful",
+            Some(r#"{"userId": "u"}"#),
+        )
+        .await;
+        assert_eq!(
+            answer.body["variant"],
+            json!({"name": "red", "payload": {"type": "json", "value": "{\"hex\": \"#f00\"}"}})
+        );
+        let plain = send(
+            &app,
+            Method::POST,
+            "/evaluatedFlags/Combo%20AND",
+            Some("{}"),
+        )
+        .await;
+        assert_eq!(plain.body["variant"], Value::Null);
+        let split = send(
+            &app,
+            Method::POST,
+            "/evaluatedFlags/Random%20Variant%20Feature",
+            Some(r#"{"seed": 333, "variant": "A"}"#),
+        )
+        .await;
+        assert_eq!(split.body["variant"], json!({"name": "A"}));
+    });
+});
