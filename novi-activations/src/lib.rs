@@ -1,12 +1,21 @@
-//! Novi's built-in activations, registered under their short names and under Python Novi's
-//! class paths, so a database written for Python Novi evaluates unchanged:
+//! Novi's built-in activations. The first four are also registered under Python Novi's class
+//! paths, so a database written for Python Novi evaluates unchanged:
 //!
-//! | class | Python Novi's class path | config | context |
+//! | class | other names | config | context |
 //! |---|---|---|---|
 //! | [`DateTimeActivation`] | `novi.client.activations.date_time_activation.DateTimeActivation` | `{"startDateTime", "endDateTime", "format"}` | `currentDateTime` (else now) |
 //! | [`WeightedRandomActivation`] | `novi.client.activations.weighted_random_activation.WeightedRandomActivation` | `{"splits": [..], "variations": [..]}` | `seed`, `variant` |
 //! | [`AndActivation`] | `novi.client.activations.and_activation.AndActivation` | `[ids]` | (its members') |
 //! | [`OrActivation`] | `novi.client.activations.or_activation.OrActivation` | `[ids]` | (its members') |
+//! | [`NotActivation`] | | `[id]` | (its member's) |
+//! | [`GradualRolloutActivation`] | `flexibleRollout` | `{"percentage", "stickiness", "groupId"}` | `userId`, `sessionId`, or the stickiness key |
+//! | [`VariantActivation`] | `variants` | `{"variants": [..], "stickiness", "groupId"}` | the stickiness and override keys |
+//! | [`EnvironmentActivation`] | | `{"environments": [..]}` | `environment` |
+//! | [`UserListActivation`] | `userWithId` | `{"contextKey", "values", "caseInsensitive"}` | the `contextKey` |
+//! | [`IpRangeActivation`] | | `{"cidrs": [..]}` | `remoteAddress` |
+//! | [`ConstraintActivation`] | | `{"contextName", "operator", "values"/"value", "inverted", "caseInsensitive"}` | the `contextName` |
+//!
+//! [`bucketing`] holds Unleash's sticky hash, which the rollout and variant activations use.
 //!
 //! Each type's page gives its exact semantics and where they deliberately differ from Python
 //! Novi 0.4.2.
