@@ -17,7 +17,7 @@ use crate::{
 /// "inverted": false, "caseInsensitive": false}`. Operators (Unleash's): `IN`, `NOT_IN`,
 /// `STR_CONTAINS`, `STR_STARTS_WITH`, `STR_ENDS_WITH` (over `values`; `caseInsensitive`
 /// applies), `NUM_EQ`, `NUM_GT`, `NUM_GTE`, `NUM_LT`, `NUM_LTE`, `DATE_AFTER`, `DATE_BEFORE`
-/// (RFC 3339; the context key `currentTime`, else now), `SEMVER_EQ`, `SEMVER_GT`, `SEMVER_LT`
+/// (RFC 3339; a missing `currentTime` is now, any other missing key is false), `SEMVER_EQ`, `SEMVER_GT`, `SEMVER_LT`
 /// (semantic versions, pre-releases ordered as SemVer 2.0 says), `REGEX` (compiled once, at
 /// build time). The single-value operators take `value`, or the first of `values`.
 ///
@@ -111,7 +111,10 @@ impl ConstraintActivation {
                     Ok(time) => time.with_timezone(&Utc),
                     Err(_) => return Ok(false),
                 },
-                None => Utc::now(),
+                // Only `currentTime` defaults to now, as in Unleash; any other missing date is
+                // not after or before anything.
+                None if self.context_name == "currentTime" => Utc::now(),
+                None => return Ok(false),
             };
             return Ok(if *after { now > *value } else { now < *value });
         }

@@ -13,7 +13,7 @@ use crate::{
     Error,
     config::resolve_database_url,
     connection::{self, DbConnection, Pool, PooledConnection},
-    models::{ActivationInput, ActivationRecord, FlagInput, FlagRecord},
+    models::{ActivationInput, ActivationRecord, FlagInput, FlagRecord, FlagUpdate},
     snapshot::{Evaluation, Snapshot},
     store,
     url::{Backend, DatabaseUrl, UrlDialect},
@@ -269,8 +269,14 @@ impl Client {
 
     /// Updates the flag named `name` (it may be renamed; `activations: None` keeps its set).
     pub fn update_flag(&self, name: &str, input: &FlagInput) -> Result<FlagRecord, Error> {
-        self.write(|conn| store::update_flag(conn, name, input))?;
-        self.stored_flag(&input.name)
+        self.patch_flag(name, &FlagUpdate::from(input))
+    }
+
+    /// Changes the given fields of the flag named `name`; the others keep what is stored at
+    /// the time of the write (read under the writers' lock, never from a stale snapshot).
+    pub fn patch_flag(&self, name: &str, update: &FlagUpdate) -> Result<FlagRecord, Error> {
+        let new_name = self.write(|conn| store::update_flag(conn, name, update))?;
+        self.stored_flag(&new_name)
     }
 
     /// Replaces the flag's activations.

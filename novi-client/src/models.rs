@@ -100,6 +100,28 @@ pub struct FlagInput {
     pub activations: Option<Vec<ActivationId>>,
 }
 
+/// A change to a flag: each field given replaces the stored one; fields left out keep what is
+/// stored when the change is written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlagUpdate {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new status.
+    pub status: Option<bool>,
+    /// A new set of activations.
+    pub activations: Option<Vec<ActivationId>>,
+}
+
+impl From<&FlagInput> for FlagUpdate {
+    fn from(input: &FlagInput) -> Self {
+        FlagUpdate {
+            name: Some(input.name.clone()),
+            status: Some(input.status),
+            activations: input.activations.clone(),
+        }
+    }
+}
+
 /// What a new or updated activation looks like.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivationInput {

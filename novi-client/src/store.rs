@@ -9,7 +9,9 @@ use novi_core::{ActivationId, ActivationSet, ActivationSpec, BuildError};
 use crate::{
     Error,
     connection::DbConnection,
-    models::{ActivationInput, ActivationRow, FlagId, FlagInput, FlagRow, LinkRow, Rows},
+    models::{
+        ActivationInput, ActivationRow, FlagId, FlagInput, FlagRow, FlagUpdate, LinkRow, Rows,
+    },
     schema::{activations, flags, flags_activations, novi_write_lock},
 };
 
@@ -149,12 +151,16 @@ fn name_taken(conn: &mut DbConnection, name: &str) -> Result<bool, Error> {
 fn replace_links(conn: &mut DbConnection, flag: FlagId, ids: &[ActivationId]) -> Result<(), Error> {
     let ids = unique_ids(ids);
     let raw: Vec<i32> = ids.iter().map(|id| id.0).collect();
-    let found: BTreeSet<i32> = activations::table
-        .filter(activations::id.eq_any(&raw))
-        .select(activations::id)
-        .load::<i32>(conn)?
-        .into_iter()
-        .collect();
+    // In chunks: SQLite and MySQL limit how many values one statement may bind.
+    let mut found = BTreeSet::new();
+    for chunk in raw.chunks(500) {
+        found.extend(
+            activations::table
+                .filter(activations::id.eq_any(chunk))
+                .select(activations::id)
+                .load::<i32>(conn)?,
+        );
+    }
     let missing: Vec<_> = ids
         .iter()
         .copied()
@@ -209,21 +215,31 @@ fn next_id(current_max: Option<i32>) -> Result<i32, Error> {
 pub(crate) fn update_flag(
     conn: &mut DbConnection,
     name: &str,
-    input: &FlagInput,
-) -> Result<FlagId, Error> {
-    check_name("flag name", &input.name)?;
+    update: &FlagUpdate,
+) -> Result<String, Error> {
+    if let Some(new_name) = &update.name {
+        check_name("flag name", new_name)?;
+    }
     write_with_retry(conn, |conn| {
         let id = flag_id_by_name(conn, name)?;
-        if input.name != name && name_taken(conn, &input.name)? {
-            return Err(Error::DuplicateFlagName(input.name.clone()));
+        // Fields left out keep what is stored now, read under the writers' lock: never a
+        // value from an older snapshot.
+        let new_name = update.name.as_deref().unwrap_or(name);
+        if new_name != name && name_taken(conn, new_name)? {
+            return Err(Error::DuplicateFlagName(new_name.to_owned()));
         }
         diesel::update(flags::table.filter(flags::id.eq(id.0)))
-            .set((flags::name.eq(&input.name), flags::status.eq(input.status)))
+            .set(flags::name.eq(new_name))
             .execute(conn)?;
-        if let Some(ids) = &input.activations {
+        if let Some(status) = update.status {
+            diesel::update(flags::table.filter(flags::id.eq(id.0)))
+                .set(flags::status.eq(status))
+                .execute(conn)?;
+        }
+        if let Some(ids) = &update.activations {
             replace_links(conn, id, ids)?;
         }
-        Ok(id)
+        Ok(new_name.to_owned())
     })
 }
 

@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS activations (
     id INTEGER NOT NULL AUTO_INCREMENT PRIMARY KEY,
     name VARCHAR(255) NOT NULL,
     class_name VARCHAR(255) NOT NULL,
-    config TEXT NOT NULL
+    config MEDIUMTEXT NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- A table made for Python Novi may have shorter names (its models said VARCHAR(30)) and a
@@ -20,7 +20,7 @@ ALTER TABLE flags MODIFY name VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4
 ALTER TABLE activations
     MODIFY name VARCHAR(255) NOT NULL,
     MODIFY class_name VARCHAR(255) NOT NULL,
-    MODIFY config TEXT NOT NULL;
+    MODIFY config MEDIUMTEXT NOT NULL;
 
 -- Python Novi's flags_activations had no key, nullable columns and no cascades. Make sure one
 -- exists (a fresh database gets an empty one), then move its rows into a table with a

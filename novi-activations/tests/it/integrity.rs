@@ -98,3 +98,33 @@ fn buckets_are_the_fixtures_in_this_process_too() {
         assert_eq!(forty.evaluate(&ctx), bucket.as_u64().unwrap() <= 40, "{id}");
     }
 }
+
+#[test]
+fn default_variant_assignments_are_unleashs() {
+    // `tests/fixtures/buckets.json` "variants": Unleash's selection with seed 86028157,
+    // computed with Python's mmh3. No `hashSeed` here: this checks the shipped default.
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/buckets.json")).unwrap();
+    let expected = &fixture["variants"];
+    let variants: Vec<serde_json::Value> = expected["weights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| serde_json::json!({"name": pair[0], "weight": pair[1]}))
+        .collect();
+    let config =
+        serde_json::json!({"groupId": expected["group"], "variants": variants}).to_string();
+    let activation = build_one("VariantActivation", &config).unwrap();
+    let users = expected["users"].as_object().unwrap();
+    assert_eq!(users.len(), 300);
+    for (id, name) in users {
+        let mut ctx = Context::default();
+        ctx.insert("userId", id.clone());
+        let decision = activation.decide(&ctx).unwrap();
+        assert_eq!(
+            decision.variant().unwrap().name,
+            name.as_str().unwrap(),
+            "{id}"
+        );
+    }
+}

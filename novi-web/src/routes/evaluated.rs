@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use novi_client::{Evaluation, Reason};
 
-use super::{parse_context, read_body, resource, state};
+use super::{flag_name, parse_context, read_body, resource, state};
 use crate::{ApiError, dto::EvaluatedFlagDto};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -41,11 +41,8 @@ async fn evaluate_all(req: HttpRequest, payload: web::Payload) -> Result<HttpRes
     Ok(HttpResponse::Ok().json(body))
 }
 
-async fn evaluate_flag(
-    req: HttpRequest,
-    name: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
+async fn evaluate_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let name = flag_name(&req, "/evaluatedFlags/")?;
     let ctx = parse_context(&read_body(payload).await?)?;
     let snapshot = state(&req)?.client.snapshot();
     let flag = snapshot

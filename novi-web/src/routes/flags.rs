@@ -1,9 +1,9 @@
 //! `/flags`: stored flags, read (Python Novi's routes) and written.
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use novi_client::{ActivationId, FlagInput};
+use novi_client::{ActivationId, FlagInput, FlagUpdate};
 
-use super::{blocking, parse_json, read_body, resource, state};
+use super::{blocking, flag_name, parse_json, read_body, resource, state};
 use crate::{
     ApiError,
     dto::{FlagBody, FlagDto},
@@ -31,7 +31,8 @@ async fn list_flags(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(flags))
 }
 
-async fn get_flag(req: HttpRequest, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn get_flag(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let name = flag_name(&req, "/flags/")?;
     let snapshot = state(&req)?.client.snapshot();
     let flag = snapshot
         .flag(&name)
@@ -60,29 +61,23 @@ async fn create_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResp
         .json(FlagDto::from(&flag)))
 }
 
-async fn update_flag(
-    req: HttpRequest,
-    name: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
+async fn update_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let name = flag_name(&req, "/flags/")?;
     let body: FlagBody = parse_json(&req, &read_body(payload).await?)?;
-    let client = state(&req)?.client.clone();
-    let name = name.into_inner();
-    let current = client
-        .snapshot()
-        .flag(&name)
-        .cloned()
-        .ok_or_else(|| ApiError::NotFound(format!("flag `{name}` does not exist")))?;
-    let input = FlagInput {
-        name: body.name.unwrap_or(current.name),
-        status: body.status.unwrap_or(current.status),
+    // Only what the body gives changes; the rest is read under the writers' lock, so a
+    // replica's older snapshot cannot undo another replica's write.
+    let update = FlagUpdate {
+        name: body.name,
+        status: body.status,
         activations: ids(body.activations),
     };
-    let flag = blocking(move || client.update_flag(&name, &input)).await?;
+    let client = state(&req)?.client.clone();
+    let flag = blocking(move || client.patch_flag(&name, &update)).await?;
     Ok(HttpResponse::Ok().json(FlagDto::from(&flag)))
 }
 
-async fn delete_flag(req: HttpRequest, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn delete_flag(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let name = flag_name(&req, "/flags/")?;
     let client = state(&req)?.client.clone();
     blocking(move || client.delete_flag(&name)).await?;
     Ok(HttpResponse::NoContent().finish())

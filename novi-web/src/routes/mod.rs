@@ -119,6 +119,34 @@ fn parse_json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, 
         .map_err(|err| ApiError::BadRequest(format!("invalid request body: {err}")))
 }
 
+/// The flag name in the request path after `prefix`, percent-decoded. Bytes that are not
+/// UTF-8 are refused (a lossy decoding would turn them into another, real, name).
+fn flag_name(req: &HttpRequest, prefix: &str) -> Result<String, ApiError> {
+    let raw = req.uri().path().strip_prefix(prefix).unwrap_or_default();
+    let bytes = raw.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                decoded.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (byte, _, _) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(decoded)
+        .map_err(|_| ApiError::BadRequest("the flag name in the path is not valid UTF-8".into()))
+}
+
 /// Runs blocking client work (database writes) off the async workers.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, novi_client::Error> + Send + 'static,

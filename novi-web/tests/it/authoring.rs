@@ -280,3 +280,126 @@ db_test!(activation_authoring, |db| {
         );
     });
 });
+
+db_test!(writes_from_a_stale_replica_lose_nothing, |db| {
+    let client = db.sample_client();
+    let other_replica = db.client();
+    block_on(async {
+        let app = init(client).await;
+        assert_eq!(
+            send(
+                &app,
+                Method::POST,
+                "/flags",
+                Some(r#"{"name": "z3", "status": true}"#)
+            )
+            .await
+            .status,
+            201
+        );
+        // Another replica turns it off; this server's snapshot has not seen that yet.
+        other_replica.refresh().unwrap();
+        other_replica
+            .patch_flag(
+                "z3",
+                &novi_client::FlagUpdate {
+                    status: Some(false),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let renamed = send(
+            &app,
+            Method::PUT,
+            "/flags/z3",
+            Some(r#"{"name": "z3-renamed"}"#),
+        )
+        .await;
+        assert_eq!(renamed.status, 200, "{renamed:?}");
+        assert_eq!(
+            renamed.body["status"],
+            json!(false),
+            "the other replica's change survives"
+        );
+    });
+});
+
+db_test!(big_inputs_are_4xx_or_stored_on_every_backend, |db| {
+    let client = db.sample_client();
+    block_on(async {
+        let app = init(client).await;
+        let ids: Vec<String> = (1000..6000).map(|id| id.to_string()).collect();
+        let body = format!(r#"{{"name": "many", "activations": [{}]}}"#, ids.join(","));
+        let many = send(&app, Method::POST, "/flags", Some(&body)).await;
+        assert_eq!(
+            many.status,
+            422,
+            "{}",
+            many.raw.chars().take(200).collect::<String>()
+        );
+        assert_eq!(many.body["unknown_ids"].as_array().unwrap().len(), 5000);
+
+        let values: Vec<String> = (0..12_000).map(|i| format!("\"user-{i:08}\"")).collect();
+        let body = format!(
+            r#"{{"name": "big list", "class_name": "UserListActivation", "config": {{"values": [{}]}}}}"#,
+            values.join(",")
+        );
+        assert!(body.len() > 150_000);
+        let big = send(&app, Method::POST, "/activations", Some(&body)).await;
+        assert_eq!(
+            big.status,
+            201,
+            "{}",
+            big.raw.chars().take(200).collect::<String>()
+        );
+        let stored = send(&app, Method::GET, "/activations/5", None).await;
+        assert!(
+            stored.body["config"]
+                .as_str()
+                .unwrap()
+                .contains("user-00011999")
+        );
+    });
+});
+
+db_test!(names_in_paths_are_decoded_strictly, |db| {
+    let client = db.sample_client();
+    block_on(async {
+        let app = init(client).await;
+        for name in ["a/b", "\u{fffd}", "100% ✓"] {
+            let body = json!({"name": name}).to_string();
+            assert_eq!(
+                send(&app, Method::POST, "/flags", Some(&body)).await.status,
+                201,
+                "{name}"
+            );
+        }
+        let slash = send(&app, Method::GET, "/flags/a%2Fb", None).await;
+        assert_eq!(
+            (slash.status.as_u16(), slash.body["name"].clone()),
+            (200, json!("a/b"))
+        );
+        let percent = send(&app, Method::GET, "/flags/100%25%20%E2%9C%93", None).await;
+        assert_eq!(percent.body["name"], json!("100% ✓"));
+        for (method, path) in [
+            (Method::GET, "/flags/%FF"),
+            (Method::DELETE, "/flags/%FF"),
+            (Method::PUT, "/flags/%FF"),
+            (Method::POST, "/evaluatedFlags/%FF"),
+        ] {
+            let body = (method == Method::PUT || method == Method::POST).then_some("{}");
+            assert_error(
+                &send(&app, method.clone(), path, body).await,
+                400,
+                "not valid UTF-8",
+            );
+        }
+        assert_eq!(
+            send(&app, Method::GET, "/flags/%EF%BF%BD", None)
+                .await
+                .status,
+            200,
+            "the real U+FFFD flag"
+        );
+    });
+});
