@@ -53,23 +53,53 @@ fn hot_paths_do_not_allocate() {
     novi_activations::link();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("novi.db").display());
-    let client = Client::builder(&url).unwrap().migrate(true).connect().unwrap();
+    let client = Client::builder(&url)
+        .unwrap()
+        .migrate(true)
+        .connect()
+        .unwrap();
     let activation = |name: &str, class: &str, config: &str| {
         client
-            .create_activation(&ActivationInput { name: name.into(), class_name: class.into(), config: config.into() })
+            .create_activation(&ActivationInput {
+                name: name.into(),
+                class_name: class.into(),
+                config: config.into(),
+            })
             .unwrap()
             .id
     };
-    let date = activation("window", "DateTimeActivation", r#"{"startDateTime": "2000", "endDateTime": "2999", "format": "%Y"}"#);
-    let rollout = activation("half", "GradualRolloutActivation", r#"{"percentage": 50, "stickiness": "userId"}"#);
+    let date = activation(
+        "window",
+        "DateTimeActivation",
+        r#"{"startDateTime": "2000", "endDateTime": "2999", "format": "%Y"}"#,
+    );
+    let rollout = activation(
+        "half",
+        "GradualRolloutActivation",
+        r#"{"percentage": 50, "stickiness": "userId"}"#,
+    );
     let values: Vec<String> = (0..10).map(|i| format!("\"tenant-{i}\"")).collect();
     let constraint = activation(
         "tenants",
         "ConstraintActivation",
-        &format!(r#"{{"contextName": "tenant", "operator": "IN", "values": [{}]}}"#, values.join(",")),
+        &format!(
+            r#"{{"contextName": "tenant", "operator": "IN", "values": [{}]}}"#,
+            values.join(",")
+        ),
     );
-    for (name, activations) in [("plain", vec![]), ("date", vec![date]), ("rollout", vec![rollout]), ("constraint", vec![constraint])] {
-        client.create_flag(&FlagInput { name: name.into(), status: true, activations: Some(activations) }).unwrap();
+    for (name, activations) in [
+        ("plain", vec![]),
+        ("date", vec![date]),
+        ("rollout", vec![rollout]),
+        ("constraint", vec![constraint]),
+    ] {
+        client
+            .create_flag(&FlagInput {
+                name: name.into(),
+                status: true,
+                activations: Some(activations),
+            })
+            .unwrap();
     }
     let ctx = context! {"userId": "user-17", "tenant": "tenant-7"};
     let empty = context! {};
@@ -79,7 +109,11 @@ fn hot_paths_do_not_allocate() {
     for (flag, ctx, expected) in [
         ("plain", &ctx, true),
         ("date", &empty, true),
-        ("rollout", &ctx, client.evaluate("rollout", &ctx).unwrap().enabled),
+        (
+            "rollout",
+            &ctx,
+            client.evaluate("rollout", &ctx).unwrap().enabled,
+        ),
         ("constraint", &ctx, true),
         ("unknown", &ctx, false),
     ] {

@@ -1,0 +1,208 @@
+//! Criterion benchmarks of flag evaluation over a snapshot built from a real SQLite database.
+//!
+//! Run with `cargo bench -p novi-client --bench evaluation`. `cargo test --benches` runs each
+//! benchmark once, so they keep compiling and working; no test asserts a time.
+
+#![allow(clippy::unwrap_used)]
+
+use std::{
+    hint::black_box,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    thread,
+    time::Duration,
+};
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use diesel::connection::SimpleConnection;
+use novi_client::{ActivationId, ActivationInput, Client, FlagInput, context};
+
+struct Fixture {
+    client: Client,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture() -> Fixture {
+    novi_activations::link();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let client = Client::builder(&url)
+        .unwrap()
+        .migrate(true)
+        .connect()
+        .unwrap();
+    let add = |name: &str, class: &str, config: &str| -> ActivationId {
+        client
+            .create_activation(&ActivationInput {
+                name: name.into(),
+                class_name: class.into(),
+                config: config.into(),
+            })
+            .unwrap()
+            .id
+    };
+    let date = add(
+        "window",
+        "DateTimeActivation",
+        r#"{"startDateTime": "01/01/2000 12:00 AM", "endDateTime": "01/01/2999 12:00 AM", "format": "%m/%d/%Y %I:%M %p"}"#,
+    );
+    let split = add(
+        "split",
+        "WeightedRandomActivation",
+        r#"{"splits": [50, 50], "variations": ["A", "B"]}"#,
+    );
+    let and = add("both", "AndActivation", &format!("[{date}, {split}]"));
+    let rollout = add(
+        "half",
+        "GradualRolloutActivation",
+        r#"{"percentage": 50, "stickiness": "userId"}"#,
+    );
+    let values: Vec<String> = (0..10).map(|i| format!("\"tenant-{i}\"")).collect();
+    let constraint = add(
+        "tenants",
+        "ConstraintActivation",
+        &format!(
+            r#"{{"contextName": "tenant", "operator": "IN", "values": [{}]}}"#,
+            values.join(",")
+        ),
+    );
+    for (name, activations) in [
+        ("plain", vec![]),
+        ("date", vec![date]),
+        ("weighted_random", vec![split]),
+        ("and_of_two", vec![and]),
+        ("rollout", vec![rollout]),
+        ("constraint_in_10", vec![constraint]),
+    ] {
+        client
+            .create_flag(&FlagInput {
+                name: name.into(),
+                status: true,
+                activations: Some(activations),
+            })
+            .unwrap();
+    }
+    Fixture { client, _dir: dir }
+}
+
+/// Adds `n` flags (cycling through the activation kinds above) with one SQL script.
+fn add_flags(client: &Client, n: usize) {
+    let mut sql = String::new();
+    for i in 0..n {
+        let id = 100 + i;
+        sql.push_str(&format!(
+            "INSERT INTO flags (id, name, status) VALUES ({id}, 'bulk {i}', TRUE);\n"
+        ));
+        let activation = 1 + i % 5;
+        sql.push_str(&format!(
+            "INSERT INTO flags_activations (flag_id, activation_id) VALUES ({id}, {activation});\n"
+        ));
+    }
+    let mut conn = client.connection().unwrap();
+    conn.batch_execute(&format!("BEGIN; {sql} COMMIT;"))
+        .unwrap();
+    client.refresh().unwrap();
+}
+
+fn is_enabled(c: &mut Criterion) {
+    let fixture = fixture();
+    let client = &fixture.client;
+    let ctx = context! {"userId": "user-17", "tenant": "tenant-7", "seed": 333, "variant": "A", "currentDateTime": "11/26/2023 12:00 AM"};
+    let no_date = context! {"userId": "user-17"};
+    let mut group = c.benchmark_group("is_enabled");
+    for (flag, ctx) in [
+        ("plain", &ctx),
+        ("date", &ctx),
+        ("date_key_absent", &no_date),
+        ("weighted_random", &ctx),
+        ("and_of_two", &ctx),
+        ("rollout", &ctx),
+        ("constraint_in_10", &ctx),
+    ] {
+        let name = if flag == "date_key_absent" {
+            "date"
+        } else {
+            flag
+        };
+        group.bench_function(flag, |b| {
+            b.iter(|| client.is_enabled(black_box(name), black_box(ctx)))
+        });
+    }
+    group.finish();
+}
+
+fn evaluate_all(c: &mut Criterion) {
+    let fixture = fixture();
+    add_flags(&fixture.client, 94);
+    assert_eq!(fixture.client.snapshot().len(), 100);
+    let ctx = context! {"userId": "user-17", "tenant": "tenant-7", "seed": 333, "variant": "A"};
+    c.bench_function("evaluate_all_100_flags", |b| {
+        b.iter(|| {
+            fixture
+                .client
+                .snapshot()
+                .evaluate_all(black_box(&ctx))
+                .filter(|(_, e)| e.enabled)
+                .count()
+        })
+    });
+}
+
+fn snapshot_build(c: &mut Criterion) {
+    let mut group = c.benchmark_group("refresh");
+    group.sample_size(10);
+    for n in [1_000, 10_000] {
+        let fixture = fixture();
+        add_flags(&fixture.client, n);
+        group.bench_with_input(BenchmarkId::new("load_and_build", n), &n, |b, _| {
+            b.iter(|| fixture.client.refresh().unwrap())
+        });
+    }
+    group.finish();
+}
+
+/// A writer refreshes the snapshot every millisecond while two threads evaluate: the reader's
+/// cost must not jump (compare with `is_enabled/rollout`).
+fn read_while_refreshing(c: &mut Criterion) {
+    let fixture = fixture();
+    let client = fixture.client.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut threads = Vec::new();
+    {
+        let (client, stop) = (client.clone(), Arc::clone(&stop));
+        threads.push(thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                client.refresh().unwrap();
+                thread::sleep(Duration::from_millis(1));
+            }
+        }));
+    }
+    {
+        let (client, stop) = (client.clone(), Arc::clone(&stop));
+        threads.push(thread::spawn(move || {
+            let ctx = context! {"userId": "user-18"};
+            while !stop.load(Ordering::Relaxed) {
+                black_box(client.is_enabled("rollout", &ctx));
+            }
+        }));
+    }
+    let ctx = context! {"userId": "user-17"};
+    c.bench_function("is_enabled_while_refreshing/rollout", |b| {
+        b.iter(|| client.is_enabled(black_box("rollout"), black_box(&ctx)))
+    });
+    stop.store(true, Ordering::Relaxed);
+    for thread in threads {
+        thread.join().unwrap();
+    }
+}
+
+criterion_group!(
+    benches,
+    is_enabled,
+    evaluate_all,
+    snapshot_build,
+    read_while_refreshing
+);
+criterion_main!(benches);
