@@ -12,6 +12,7 @@ use novi_core::{
     Activation, ActivationId, ActivationSet, ActivationSpec, BuildError, Context, EvalError,
     Variant,
 };
+use rustc_hash::FxHashMap;
 
 use crate::models::{ActivationRecord, FlagId, FlagRecord, Rows};
 
@@ -103,7 +104,9 @@ struct CompiledFlag {
 #[derive(Debug)]
 pub struct Snapshot {
     flags: Vec<CompiledFlag>,
-    by_name: HashMap<Box<str>, usize>,
+    /// Names are the database's, so a fast, unkeyed hash is safe: lookups by a caller's name
+    /// cannot degrade a table they cannot insert into.
+    by_name: FxHashMap<Box<str>, usize>,
     activations: BTreeMap<ActivationId, Arc<ActivationRecord>>,
     built: ActivationSet,
     loaded_at: SystemTime,
@@ -141,7 +144,7 @@ impl Snapshot {
 
         let mut broken_users: BTreeMap<ActivationId, Vec<String>> = BTreeMap::new();
         let mut flags = Vec::with_capacity(rows.flags.len());
-        let mut by_name = HashMap::with_capacity(rows.flags.len());
+        let mut by_name = FxHashMap::with_capacity_and_hasher(rows.flags.len(), Default::default());
         for row in rows.flags {
             let mut ids = links.remove(&row.id).unwrap_or_default();
             ids.sort_unstable();
