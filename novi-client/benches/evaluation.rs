@@ -17,7 +17,7 @@ use std::{
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use diesel::connection::SimpleConnection;
-use novi_client::{ActivationId, ActivationInput, Client, FlagInput, context};
+use novi_client::{Client, context};
 
 struct Fixture {
     client: Client,
@@ -25,65 +25,7 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    novi_activations::link();
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let client = Client::builder(&url)
-        .unwrap()
-        .migrate(true)
-        .connect()
-        .unwrap();
-    let add = |name: &str, class: &str, config: &str| -> ActivationId {
-        client
-            .create_activation(&ActivationInput {
-                name: name.into(),
-                class_name: class.into(),
-                config: config.into(),
-            })
-            .unwrap()
-            .id
-    };
-    let date = add(
-        "window",
-        "DateTimeActivation",
-        r#"{"startDateTime": "01/01/2000 12:00 AM", "endDateTime": "01/01/2999 12:00 AM", "format": "%m/%d/%Y %I:%M %p"}"#,
-    );
-    let split = add(
-        "split",
-        "WeightedRandomActivation",
-        r#"{"splits": [50, 50], "variations": ["A", "B"]}"#,
-    );
-    let and = add("both", "AndActivation", &format!("[{date}, {split}]"));
-    let rollout = add(
-        "half",
-        "GradualRolloutActivation",
-        r#"{"percentage": 50, "stickiness": "userId"}"#,
-    );
-    let values: Vec<String> = (0..10).map(|i| format!("\"tenant-{i}\"")).collect();
-    let constraint = add(
-        "tenants",
-        "ConstraintActivation",
-        &format!(
-            r#"{{"contextName": "tenant", "operator": "IN", "values": [{}]}}"#,
-            values.join(",")
-        ),
-    );
-    for (name, activations) in [
-        ("plain", vec![]),
-        ("date", vec![date]),
-        ("weighted_random", vec![split]),
-        ("and_of_two", vec![and]),
-        ("rollout", vec![rollout]),
-        ("constraint_in_10", vec![constraint]),
-    ] {
-        client
-            .create_flag(&FlagInput {
-                name: name.into(),
-                status: true,
-                activations: Some(activations),
-            })
-            .unwrap();
-    }
+    let (client, dir) = novi_testing::hot_path_client();
     Fixture { client, _dir: dir }
 }
 

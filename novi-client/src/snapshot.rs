@@ -194,8 +194,19 @@ impl Snapshot {
     /// The answer for the flag named `name`, or `None` when there is no such flag.
     #[inline]
     pub fn evaluate(&self, name: &str, ctx: &Context) -> Option<Evaluation> {
-        let &idx = self.by_name.get(name)?;
-        Some(evaluate_flag(&self.flags[idx].plan, ctx))
+        self.evaluate_with_record(name, ctx)
+            .map(|(_, evaluation)| evaluation)
+    }
+
+    /// The stored flag named `name` and its answer, from one lookup.
+    #[inline]
+    pub fn evaluate_with_record(
+        &self,
+        name: &str,
+        ctx: &Context,
+    ) -> Option<(&FlagRecord, Evaluation)> {
+        let flag = &self.flags[*self.by_name.get(name)?];
+        Some((&flag.record, evaluate_flag(&flag.plan, ctx)))
     }
 
     /// Whether the flag named `name` is on; an unknown flag is off.

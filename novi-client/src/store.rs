@@ -127,25 +127,24 @@ fn unique_ids(ids: &[ActivationId]) -> Vec<ActivationId> {
     ids.iter().copied().filter(|id| seen.insert(*id)).collect()
 }
 
-/// The id of the flag named exactly `name` (MySQL's comparison would also match `name `).
-fn flag_id_by_name(conn: &mut DbConnection, name: &str) -> Result<FlagId, Error> {
-    flags::table
+/// The id of the flag named exactly `name`, if any (MySQL's comparison would also match
+/// `name `, so the stored name is compared here too).
+fn find_flag_id(conn: &mut DbConnection, name: &str) -> Result<Option<FlagId>, Error> {
+    Ok(flags::table
         .filter(flags::name.eq(name))
         .select((flags::id, flags::name))
         .load::<(i32, String)>(conn)?
         .into_iter()
         .find(|(_, stored)| stored == name)
-        .map(|(id, _)| FlagId(id))
-        .ok_or_else(|| Error::FlagNotFound(name.to_owned()))
+        .map(|(id, _)| FlagId(id)))
+}
+
+fn flag_id_by_name(conn: &mut DbConnection, name: &str) -> Result<FlagId, Error> {
+    find_flag_id(conn, name)?.ok_or_else(|| Error::FlagNotFound(name.to_owned()))
 }
 
 fn name_taken(conn: &mut DbConnection, name: &str) -> Result<bool, Error> {
-    Ok(flags::table
-        .filter(flags::name.eq(name))
-        .select(flags::name)
-        .load::<String>(conn)?
-        .iter()
-        .any(|stored| stored == name))
+    Ok(find_flag_id(conn, name)?.is_some())
 }
 
 fn replace_links(conn: &mut DbConnection, flag: FlagId, ids: &[ActivationId]) -> Result<(), Error> {

@@ -163,3 +163,71 @@ macro_rules! db_test {
         }
     };
 }
+
+/// A SQLite client (in a temporary folder, kept alive by the returned guard) with one flag per
+/// hot path, for benchmarks and allocation tests: `plain` (no activations), `date` (DateTime,
+/// 2000 to 2999), `weighted_random` (50/50 A/B), `and_of_two` (And of those two), `rollout`
+/// (50% by `userId`) and `constraint_in_10` (`tenant` IN `tenant-0`..`tenant-9`).
+pub fn hot_path_client() -> (Client, tempfile::TempDir) {
+    use novi_client::{ActivationId, ActivationInput, FlagInput};
+    novi_activations::link();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("hot.db").display());
+    let client = Client::builder(&url)
+        .unwrap()
+        .migrate(true)
+        .connect()
+        .unwrap();
+    let add = |name: &str, class: &str, config: &str| -> ActivationId {
+        client
+            .create_activation(&ActivationInput {
+                name: name.into(),
+                class_name: class.into(),
+                config: config.into(),
+            })
+            .unwrap()
+            .id
+    };
+    let date = add(
+        "window",
+        "DateTimeActivation",
+        r#"{"startDateTime": "01/01/2000 12:00 AM", "endDateTime": "01/01/2999 12:00 AM", "format": "%m/%d/%Y %I:%M %p"}"#,
+    );
+    let split = add(
+        "split",
+        "WeightedRandomActivation",
+        r#"{"splits": [50, 50], "variations": ["A", "B"]}"#,
+    );
+    let and = add("both", "AndActivation", &format!("[{date}, {split}]"));
+    let rollout = add(
+        "half",
+        "GradualRolloutActivation",
+        r#"{"percentage": 50, "stickiness": "userId"}"#,
+    );
+    let values: Vec<String> = (0..10).map(|i| format!("\"tenant-{i}\"")).collect();
+    let constraint = add(
+        "tenants",
+        "ConstraintActivation",
+        &format!(
+            r#"{{"contextName": "tenant", "operator": "IN", "values": [{}]}}"#,
+            values.join(",")
+        ),
+    );
+    for (name, activations) in [
+        ("plain", vec![]),
+        ("date", vec![date]),
+        ("weighted_random", vec![split]),
+        ("and_of_two", vec![and]),
+        ("rollout", vec![rollout]),
+        ("constraint_in_10", vec![constraint]),
+    ] {
+        client
+            .create_flag(&FlagInput {
+                name: name.into(),
+                status: true,
+                activations: Some(activations),
+            })
+            .unwrap();
+    }
+    (client, dir)
+}

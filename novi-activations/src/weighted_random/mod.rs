@@ -41,8 +41,7 @@ pub const VARIANT: &str = "variant";
 #[derive(Debug, Clone)]
 pub struct WeightedRandomActivation {
     cumulative: Vec<f64>,
-    variations: Vec<String>,
-    /// The variations as variants, built once, for decisions to report.
+    /// The variations, as the variants decisions report (built once).
     variants: Vec<Arc<Variant>>,
 }
 
@@ -55,7 +54,8 @@ struct Config {
 impl WeightedRandomActivation {
     /// The variation chosen for `seed`, as CPython would choose it.
     pub fn choose(&self, seed: &Value) -> Result<&str, EvalError> {
-        self.choose_index(seed).map(|i| self.variations[i].as_str())
+        self.choose_index(seed)
+            .map(|i| self.variants[i].name.as_str())
     }
 
     fn choose_index(&self, seed: &Value) -> Result<usize, EvalError> {
@@ -84,7 +84,7 @@ impl WeightedRandomActivation {
         let total = self.cumulative.last().copied().unwrap_or(0.0);
         let x = draw * total;
         // bisect_right(cumulative, x, 0, n - 1)
-        let (mut lo, mut hi) = (0, self.variations.len().saturating_sub(1));
+        let (mut lo, mut hi) = (0, self.variants.len().saturating_sub(1));
         while lo < hi {
             let mid = (lo + hi) / 2;
             if x < self.cumulative[mid] {
@@ -97,8 +97,8 @@ impl WeightedRandomActivation {
     }
 
     /// The variation names, in config order.
-    pub fn variations(&self) -> &[String] {
-        &self.variations
+    pub fn variations(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.variants.iter().map(|v| v.name.as_str())
     }
 }
 
@@ -112,7 +112,7 @@ impl Activation for WeightedRandomActivation {
             return Ok(Decision::OFF);
         };
         let chosen = self.choose_index(seed)?;
-        let on = variant.as_str() == Some(self.variations[chosen].as_str());
+        let on = variant.as_str() == Some(self.variants[chosen].name.as_str());
         Ok(Decision::from(on).with_variant(Arc::clone(&self.variants[chosen])))
     }
 }
@@ -158,10 +158,9 @@ impl ActivationClass for WeightedRandomActivation {
         Ok(WeightedRandomActivation {
             cumulative,
             variants: variations
-                .iter()
-                .map(|v| Arc::new(Variant::named(v.clone())))
+                .into_iter()
+                .map(|v| Arc::new(Variant::named(v)))
                 .collect(),
-            variations,
         })
     }
 }

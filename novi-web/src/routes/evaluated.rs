@@ -45,11 +45,8 @@ async fn evaluate_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpRe
     let name = flag_name(&req, "/evaluatedFlags/")?;
     let ctx = parse_context(&read_body(payload).await?)?;
     let snapshot = state(&req)?.client.snapshot();
-    let flag = snapshot
-        .flag(&name)
-        .ok_or_else(|| ApiError::NotFound(format!("flag `{name}` does not exist")))?;
-    let evaluation = snapshot
-        .evaluate(&name, &ctx)
+    let (flag, evaluation) = snapshot
+        .evaluate_with_record(&name, &ctx)
         .ok_or_else(|| ApiError::NotFound(format!("flag `{name}` does not exist")))?;
     check(&name, &evaluation)?;
     Ok(HttpResponse::Ok().json(EvaluatedFlagDto::new(flag, &evaluation)))
