@@ -1,7 +1,7 @@
-//! The wire JSON: Python Novi's shapes (keys in alphabetical order, as Flask sorted them) and
-//! the authoring request bodies.
+//! The wire JSON: Python Novi's shapes (keys in alphabetical order, as Flask sorted them; the
+//! flags themselves are assembled by `render`) and the authoring request bodies.
 
-use novi_client::{ActivationRecord, Evaluation, FlagRecord, Reason, Variant};
+use novi_client::{ActivationRecord, Reason, Variant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -25,98 +25,54 @@ impl<'a> From<&'a ActivationRecord> for ActivationDto<'a> {
     }
 }
 
-fn activations(flag: &FlagRecord) -> Vec<ActivationDto<'_>> {
-    flag.activations
-        .iter()
-        .map(|a| ActivationDto::from(&**a))
-        .collect()
-}
-
-/// A flag as stored (`GET /flags`).
-#[derive(Debug, Serialize)]
-pub(crate) struct FlagDto<'a> {
-    pub(crate) activations: Vec<ActivationDto<'a>>,
-    pub(crate) id: i32,
-    pub(crate) name: &'a str,
-    pub(crate) status: bool,
-}
-
-impl<'a> From<&'a FlagRecord> for FlagDto<'a> {
-    fn from(flag: &'a FlagRecord) -> Self {
-        FlagDto {
-            activations: activations(flag),
-            id: flag.id.0,
-            name: &flag.name,
-            status: flag.status,
-        }
-    }
-}
-
-/// A flag evaluated for a context (`POST /evaluatedFlags`): `status` is the answer, and
-/// `reason` says why.
-#[derive(Debug, Serialize)]
-pub(crate) struct EvaluatedFlagDto<'a> {
-    pub(crate) activations: Vec<ActivationDto<'a>>,
-    pub(crate) id: i32,
-    pub(crate) name: &'a str,
-    pub(crate) reason: ReasonDto,
-    pub(crate) status: bool,
-    /// The chosen variant and its payload, or `null`.
-    pub(crate) variant: Option<VariantDto>,
-}
-
 /// A chosen variant: `{"name", "payload": {"type", "value"}}` (no payload when it has none).
 #[derive(Debug, Serialize)]
-pub(crate) struct VariantDto {
-    pub(crate) name: String,
+pub(crate) struct VariantDto<'a> {
+    pub(crate) name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) payload: Option<PayloadDto>,
+    pub(crate) payload: Option<PayloadDto<'a>>,
 }
 
 /// A variant's payload, as Unleash writes it.
 #[derive(Debug, Serialize)]
-pub(crate) struct PayloadDto {
+pub(crate) struct PayloadDto<'a> {
     #[serde(rename = "type")]
     pub(crate) kind: &'static str,
-    pub(crate) value: String,
+    pub(crate) value: &'a str,
 }
 
-impl From<&Variant> for VariantDto {
-    fn from(variant: &Variant) -> Self {
+impl<'a> From<&'a Variant> for VariantDto<'a> {
+    fn from(variant: &'a Variant) -> Self {
         VariantDto {
-            name: variant.name.clone(),
+            name: &variant.name,
             payload: variant.payload.as_ref().map(|p| PayloadDto {
                 kind: p.kind.as_str(),
-                value: p.value.clone(),
+                value: &p.value,
             }),
-        }
-    }
-}
-
-impl<'a> EvaluatedFlagDto<'a> {
-    pub(crate) fn new(flag: &'a FlagRecord, evaluation: &Evaluation) -> Self {
-        EvaluatedFlagDto {
-            activations: activations(flag),
-            id: flag.id.0,
-            name: &flag.name,
-            reason: ReasonDto::from(&evaluation.reason),
-            status: evaluation.enabled,
-            variant: evaluation.variant.as_deref().map(VariantDto::from),
         }
     }
 }
 
 /// Why a flag evaluated as it did: a stable `code`, the activation concerned, and a message.
 #[derive(Debug, Serialize)]
-pub(crate) struct ReasonDto {
+pub(crate) struct ReasonDto<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) activation: Option<i32>,
     pub(crate) code: &'static str,
-    pub(crate) message: String,
+    /// The reason in words, written through its `Display` without an intermediate `String`.
+    #[serde(serialize_with = "serialize_display")]
+    pub(crate) message: &'a Reason,
 }
 
-impl From<&Reason> for ReasonDto {
-    fn from(reason: &Reason) -> Self {
+fn serialize_display<S: serde::Serializer>(
+    value: &&Reason,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(*value)
+}
+
+impl<'a> From<&'a Reason> for ReasonDto<'a> {
+    fn from(reason: &'a Reason) -> Self {
         let (code, activation) = match reason {
             Reason::Disabled => ("disabled", None),
             Reason::NoActivations => ("no_activations", None),
@@ -129,7 +85,7 @@ impl From<&Reason> for ReasonDto {
         ReasonDto {
             activation,
             code,
-            message: reason.to_string(),
+            message: reason,
         }
     }
 }

@@ -19,6 +19,7 @@
 
 mod dto;
 mod error;
+mod render;
 mod routes;
 mod server;
 mod state;
@@ -32,12 +33,13 @@ use actix_web::{
     App, Error,
     body::MessageBody,
     dev::{ServiceFactory, ServiceRequest, ServiceResponse},
-    middleware::Logger,
+    middleware::{Condition, Logger},
     web,
 };
 
-/// The application: every route, the JSON error answers, and one access-log line per request
-/// (at `info`, through the `log` crate).
+/// The application: every route, the JSON error answers, and, when the state asks for it
+/// ([`AppState::with_access_log`]), one access-log line per request (at `info`, through the
+/// `log` crate, target `novi_web::access`).
 pub fn app(
     state: web::Data<AppState>,
 ) -> App<
@@ -49,9 +51,13 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let access_log = state.access_log;
     App::new()
         .app_data(state)
-        .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#).log_target("novi_web::access"))
+        .wrap(Condition::new(
+            access_log,
+            Logger::new(r#"%a "%r" %s %b %Dms"#).log_target("novi_web::access"),
+        ))
         .configure(routes::configure)
         .default_service(web::to(routes::not_found))
 }

@@ -28,6 +28,10 @@ struct Args {
     /// Load Python Novi's sample flags when the database has no flags.
     #[arg(long)]
     sample_data: bool,
+
+    /// Log one line per request (address, request line, status, size, time) at info level.
+    #[arg(long)]
+    access_log: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -42,5 +46,6 @@ fn main() -> anyhow::Result<()> {
         workers: args.workers,
         refresh_interval,
         sample_data: args.sample_data,
+        access_log: args.access_log,
     })
 }

@@ -25,6 +25,8 @@ pub struct Config {
     pub refresh_interval: Option<Duration>,
     /// Load `sample_data.sql` when the database has no flags.
     pub sample_data: bool,
+    /// Log one line per request (target `novi_web::access`, level `info`).
+    pub access_log: bool,
 }
 
 impl Default for Config {
@@ -35,6 +37,7 @@ impl Default for Config {
             workers: None,
             refresh_interval: Some(novi_client::DEFAULT_REFRESH_INTERVAL),
             sample_data: false,
+            access_log: false,
         }
     }
 }
@@ -70,7 +73,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let n_flags = snapshot.len();
     let backend = client.backend();
     let url = client.url().clone();
-    let state = web::Data::new(AppState { client });
+    let state = web::Data::new(AppState::new(client).with_access_log(config.access_log));
     let mut server = HttpServer::new(move || app(state.clone()));
     if let Some(workers) = config.workers {
         server = server.workers(workers.max(1));

@@ -1,10 +1,52 @@
 //! The state every handler shares.
 
+use std::sync::Arc;
+
+use arc_swap::ArcSwapOption;
 use novi_client::Client;
 
+use crate::render::StoredJson;
+
 /// Registered once with `app_data`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct AppState {
     /// The flags: evaluation reads its snapshot; writes go through it.
     pub client: Client,
+    /// Whether [`crate::app`] logs a line per request.
+    pub(crate) access_log: bool,
+    /// The flags' stored JSON for the latest snapshot a request saw.
+    stored_json: ArcSwapOption<StoredJson>,
+}
+
+impl AppState {
+    /// The state of a server over `client`, without an access log.
+    pub fn new(client: Client) -> AppState {
+        AppState {
+            client,
+            access_log: false,
+            stored_json: ArcSwapOption::empty(),
+        }
+    }
+
+    /// With `true`, [`crate::app`] logs one line per request at `info` (target
+    /// `novi_web::access`). Off by default: on this machine kind the line costs about a fifth of
+    /// the throughput of a flag evaluation (see BENCHMARKS.md).
+    pub fn with_access_log(mut self, enabled: bool) -> AppState {
+        self.access_log = enabled;
+        self
+    }
+
+    /// The current snapshot with its flags' stored JSON, rendered again only after the
+    /// snapshot changed.
+    pub(crate) fn stored_json(&self) -> Arc<StoredJson> {
+        let snapshot = self.client.snapshot();
+        if let Some(cached) = self.stored_json.load_full()
+            && cached.is_for(&snapshot)
+        {
+            return cached;
+        }
+        let fresh = Arc::new(StoredJson::build(snapshot));
+        self.stored_json.store(Some(fresh.clone()));
+        fresh
+    }
 }

@@ -12,7 +12,14 @@ fn the_binary_serves_the_sample_flags_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let server = Spawned::start(
         Path::new(env!("CARGO_BIN_EXE_novi-web")),
-        &["--sample-data", "--bind", "127.0.0.1:0", "--workers", "2"],
+        &[
+            "--sample-data",
+            "--bind",
+            "127.0.0.1:0",
+            "--workers",
+            "2",
+            "--access-log",
+        ],
         dir.path(),
         &[],
     );
@@ -90,8 +97,12 @@ fn a_second_start_keeps_the_data_and_does_not_reload_the_sample() {
         first.request("DELETE", "/flags/Combo%20OR", None).status,
         204
     );
-    let (status, _) = first.terminate();
+    let (status, log) = first.terminate();
     assert!(status.success());
+    assert!(
+        !log.join("\n").contains("DELETE /flags"),
+        "no access log without --access-log:\n{log:?}"
+    );
 
     let second = Spawned::start(
         binary,

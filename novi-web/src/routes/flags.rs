@@ -1,13 +1,21 @@
 //! `/flags`: stored flags, read (Python Novi's routes) and written.
 
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use novi_client::{ActivationId, FlagInput, FlagUpdate};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, http::header, web};
+use novi_client::{ActivationId, FlagInput, FlagRecord, FlagUpdate};
 
 use super::{blocking, flag_name, parse_json, read_body, resource, state};
 use crate::{
     ApiError,
-    dto::{FlagBody, FlagDto},
+    dto::FlagBody,
+    render::{self, json_list},
 };
+
+/// A stored flag as the answer.
+fn json_flag(mut response: HttpResponseBuilder, flag: &FlagRecord) -> HttpResponse {
+    response
+        .content_type("application/json")
+        .body(render::stored_flag(flag))
+}
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -26,9 +34,12 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn list_flags(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let snapshot = state(&req)?.client.snapshot();
-    let flags: Vec<FlagDto<'_>> = snapshot.flags().map(FlagDto::from).collect();
-    Ok(HttpResponse::Ok().json(flags))
+    let stored = state(&req)?.stored_json();
+    let estimate = stored.stored_len() + ",\"status\":false}".len() * stored.len() + 2;
+    Ok(json_list(stored.len(), estimate, move |i, out| {
+        out.extend_from_slice(stored.stored(i));
+        render::push_status(out, stored.status(i));
+    }))
 }
 
 async fn get_flag(req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -37,7 +48,7 @@ async fn get_flag(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let flag = snapshot
         .flag(&name)
         .ok_or_else(|| ApiError::NotFound(format!("flag `{name}` does not exist")))?;
-    Ok(HttpResponse::Ok().json(FlagDto::from(flag)))
+    Ok(json_flag(HttpResponse::Ok(), flag))
 }
 
 fn ids(ids: Option<Vec<i32>>) -> Option<Vec<ActivationId>> {
@@ -56,9 +67,9 @@ async fn create_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResp
     let client = state(&req)?.client.clone();
     let flag = blocking(move || client.create_flag(&input)).await?;
     let location = format!("/flags/{}", percent_encode_segment(&flag.name));
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(FlagDto::from(&flag)))
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, location));
+    Ok(json_flag(response, &flag))
 }
 
 async fn update_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
@@ -73,7 +84,7 @@ async fn update_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResp
     };
     let client = state(&req)?.client.clone();
     let flag = blocking(move || client.patch_flag(&name, &update)).await?;
-    Ok(HttpResponse::Ok().json(FlagDto::from(&flag)))
+    Ok(json_flag(HttpResponse::Ok(), &flag))
 }
 
 async fn delete_flag(req: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -38,7 +38,10 @@ pub fn block_on<F: Future<Output = ()>>(test: F) {
 pub async fn init(
     client: Client,
 ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
-    test::init_service(novi_web::app(web::Data::new(novi_web::AppState { client }))).await
+    test::init_service(novi_web::app(web::Data::new(novi_web::AppState::new(
+        client,
+    ))))
+    .await
 }
 
 /// Sends a prepared request.

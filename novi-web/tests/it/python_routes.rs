@@ -278,3 +278,97 @@ db_test!(evaluated_flags_carry_the_variant, |db| {
         assert_eq!(split.body["variant"], json!({"name": "A"}));
     });
 });
+
+db_test!(long_lists_stream_and_stay_the_same_json, |db| {
+    // 400 flags, half of them with a 250-value list: about 2 MiB, so the answers stream.
+    let mut sql = String::new();
+    for i in 1..=400 {
+        let (class, config) = if i % 2 == 0 {
+            (
+                "GradualRolloutActivation",
+                r#"{"percentage": 50, "stickiness": "userId"}"#.to_owned(),
+            )
+        } else {
+            let values: Vec<String> = (0..250)
+                .map(|v| format!("\"tenant-{v}-of-a-long-list\""))
+                .collect();
+            (
+                "ConstraintActivation",
+                format!(
+                    r#"{{"contextName": "tenant", "operator": "IN", "values": [{}]}}"#,
+                    values.join(", ")
+                ),
+            )
+        };
+        sql.push_str(&format!(
+            "INSERT INTO activations (id, name, class_name, config) VALUES ({i}, 'activation \"{i}\"', '{class}', '{config}');\n\
+             INSERT INTO flags (id, name, status) VALUES ({i}, 'flag-{i:04} ünïcode', {});\n\
+             INSERT INTO flags_activations (flag_id, activation_id) VALUES ({i}, {i});\n",
+            if i % 7 == 0 { "FALSE" } else { "TRUE" },
+        ));
+    }
+    let client = db.client();
+    db.execute(&sql);
+    client.refresh().unwrap();
+    block_on(async {
+        let app = init(client.clone()).await;
+
+        // The stream is used, and reassembles into the JSON a serializer would give.
+        let response = actix_web::test::call_service(
+            &app,
+            actix_web::test::TestRequest::get()
+                .uri("/flags")
+                .to_request(),
+        )
+        .await;
+        assert_eq!(
+            actix_web::body::MessageBody::size(response.response().body()),
+            actix_web::body::BodySize::Stream
+        );
+        let stored = send(&app, Method::GET, "/flags", None).await;
+        let flags = stored.body.as_array().unwrap();
+        assert_eq!(flags.len(), 400);
+        let snapshot = client.snapshot();
+        for (flag, record) in flags.iter().zip(snapshot.flags()) {
+            let activation = &record.activations[0];
+            assert_eq!(
+                flag,
+                &json!({
+                    "activations": [{
+                        "class_name": activation.class_name,
+                        "config": activation.config,
+                        "id": activation.id.0,
+                        "name": activation.name,
+                    }],
+                    "id": record.id.0,
+                    "name": record.name,
+                    "status": record.status,
+                })
+            );
+        }
+
+        let ctx = r#"{"userId": "user-7", "tenant": "tenant-3-of-a-long-list"}"#;
+        let evaluated = send(&app, Method::POST, "/evaluatedFlags", Some(ctx)).await;
+        assert_eq!(evaluated.status, 200);
+        let evaluated = evaluated.body.as_array().unwrap();
+        assert_eq!(evaluated.len(), 400);
+        let context =
+            novi_core::context! { "userId": "user-7", "tenant": "tenant-3-of-a-long-list" };
+        let mut on = 0;
+        for (flag, stored) in evaluated.iter().zip(flags) {
+            for key in ["activations", "id", "name"] {
+                assert_eq!(flag[key], stored[key]);
+            }
+            let name = flag["name"].as_str().unwrap();
+            let expected = client.evaluate(name, &context).unwrap();
+            assert_eq!(flag["status"], json!(expected.enabled), "{name}");
+            assert_eq!(
+                flag["reason"]["message"],
+                json!(expected.reason.to_string())
+            );
+            assert_eq!(flag["variant"], Value::Null);
+            on += usize::from(expected.enabled);
+        }
+        assert!(on > 100 && on < 300, "{on} of 400 on");
+    });
+});
