@@ -1,7 +1,11 @@
 //! `Client`: the snapshot, the pool behind it, refreshes, and the write API.
 
 use std::{
-    sync::{Arc, Mutex, Weak, mpsc},
+    sync::{
+        Arc, Mutex, Weak,
+        atomic::{AtomicBool, Ordering},
+        mpsc,
+    },
     thread,
     time::Duration,
 };
@@ -13,7 +17,9 @@ use crate::{
     Error,
     config::resolve_database_url,
     connection::{self, DbConnection, Pool, PooledConnection},
-    models::{ActivationInput, ActivationRecord, FlagInput, FlagRecord, FlagUpdate},
+    models::{
+        ActivationInput, ActivationRecord, Actor, AuditEntry, FlagInput, FlagRecord, FlagUpdate,
+    },
     snapshot::{Evaluation, Snapshot},
     store,
     url::{Backend, DatabaseUrl, UrlDialect},
@@ -35,6 +41,8 @@ pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
 #[derive(Clone, Debug)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// Who its writes are recorded as, in the audit log.
+    actor: Arc<Actor>,
 }
 
 #[derive(Debug)]
@@ -47,6 +55,8 @@ struct Inner {
     write_lock: Mutex<()>,
     /// Refreshes run one at a time, so an older load can never replace a newer one.
     refresh_lock: Mutex<()>,
+    /// Whether the latest refresh failed (the snapshot is then older than it should be).
+    refresh_failing: AtomicBool,
     /// Dropped with the client, which stops the background refresh.
     _stop_refresh: Option<mpsc::Sender<()>>,
 }
@@ -122,12 +132,16 @@ impl ClientBuilder {
             snapshot: ArcSwap::from_pointee(snapshot),
             write_lock: Mutex::new(()),
             refresh_lock: Mutex::new(()),
+            refresh_failing: AtomicBool::new(false),
             _stop_refresh: stop_refresh,
         });
         if let (Some(interval), Some(stopped)) = (self.refresh_interval, stopped) {
             spawn_refresher(Arc::downgrade(&inner), interval, stopped);
         }
-        Ok(Client { inner })
+        Ok(Client {
+            inner,
+            actor: Arc::new(Actor::library()),
+        })
     }
 }
 
@@ -138,7 +152,11 @@ fn spawn_refresher(inner: Weak<Inner>, interval: Duration, stopped: mpsc::Receiv
             // The sender is never used: the channel disconnects when the client is dropped.
             while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
                 let Some(inner) = inner.upgrade() else { break };
-                if let Err(err) = (Client { inner }).refresh() {
+                let client = Client {
+                    inner,
+                    actor: Arc::new(Actor::library()),
+                };
+                if let Err(err) = client.refresh() {
                     log::warn!("background refresh failed, keeping the last snapshot: {err}");
                 }
             }
@@ -236,9 +254,40 @@ impl Client {
             .refresh_lock
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let rows = store::load_rows(&mut *self.connection()?)?;
-        self.inner.snapshot.store(Arc::new(Snapshot::build(rows)));
+        let loaded = self
+            .connection()
+            .and_then(|mut conn| store::load_rows(&mut conn));
+        self.inner
+            .refresh_failing
+            .store(loaded.is_err(), Ordering::Relaxed);
+        self.inner
+            .snapshot
+            .store(Arc::new(Snapshot::build(loaded?)));
         Ok(())
+    }
+
+    /// Whether the latest refresh failed: the database could not be read, and the snapshot
+    /// (see [`Snapshot::loaded_at`]) is the last good one.
+    pub fn refresh_failing(&self) -> bool {
+        self.inner.refresh_failing.load(Ordering::Relaxed)
+    }
+
+    /// This client, writing as `label` through `route` in the audit log (the clone shares the
+    /// snapshot, the pool and the writers' turn; only the name on its writes differs).
+    pub fn acting_as(&self, label: &str, route: &str) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            actor: Arc::new(Actor {
+                label: label.to_owned(),
+                route: route.to_owned(),
+            }),
+        }
+    }
+
+    /// Up to `limit` audit log entries older than the entry `before` (from the newest when
+    /// `None`), newest first. Read from the database, not the snapshot.
+    pub fn audit_log(&self, before: Option<i32>, limit: u32) -> Result<Vec<AuditEntry>, Error> {
+        store::audit_entries(&mut *self.connection()?, before, i64::from(limit))
     }
 
     /// A pooled connection, for the rare caller that needs the database itself.
@@ -263,7 +312,7 @@ impl Client {
 
     /// Creates a flag; returns it as stored.
     pub fn create_flag(&self, input: &FlagInput) -> Result<FlagRecord, Error> {
-        self.write(|conn| store::create_flag(conn, input))?;
+        self.write(|conn| store::create_flag(conn, input, &self.actor))?;
         self.stored_flag(&input.name)
     }
 
@@ -275,7 +324,7 @@ impl Client {
     /// Changes the given fields of the flag named `name`; the others keep what is stored at
     /// the time of the write (read under the writers' lock, never from a stale snapshot).
     pub fn patch_flag(&self, name: &str, update: &FlagUpdate) -> Result<FlagRecord, Error> {
-        let new_name = self.write(|conn| store::update_flag(conn, name, update))?;
+        let new_name = self.write(|conn| store::update_flag(conn, name, update, &self.actor))?;
         self.stored_flag(&new_name)
     }
 
@@ -285,13 +334,14 @@ impl Client {
         name: &str,
         ids: &[ActivationId],
     ) -> Result<FlagRecord, Error> {
-        self.write(|conn| store::set_flag_activations(conn, name, ids))?;
+        self.write(|conn| store::set_flag_activations(conn, name, ids, &self.actor))?;
         self.stored_flag(name)
     }
 
     /// Deletes the flag named `name`.
     pub fn delete_flag(&self, name: &str) -> Result<(), Error> {
-        self.write(|conn| store::delete_flag(conn, name)).map(drop)
+        self.write(|conn| store::delete_flag(conn, name, &self.actor))
+            .map(drop)
     }
 
     /// Creates an activation after checking that it builds (class registered, config valid,
@@ -300,7 +350,7 @@ impl Client {
         &self,
         input: &ActivationInput,
     ) -> Result<Arc<ActivationRecord>, Error> {
-        let id = self.write(|conn| store::create_activation(conn, input))?;
+        let id = self.write(|conn| store::create_activation(conn, input, &self.actor))?;
         self.stored_activation(id)
     }
 
@@ -311,13 +361,13 @@ impl Client {
         id: ActivationId,
         input: &ActivationInput,
     ) -> Result<Arc<ActivationRecord>, Error> {
-        self.write(|conn| store::update_activation(conn, id, input))?;
+        self.write(|conn| store::update_activation(conn, id, input, &self.actor))?;
         self.stored_activation(id)
     }
 
     /// Deletes an activation that no flag and no composite activation uses.
     pub fn delete_activation(&self, id: ActivationId) -> Result<(), Error> {
-        self.write(|conn| store::delete_activation(conn, id))
+        self.write(|conn| store::delete_activation(conn, id, &self.actor))
     }
 
     /// Runs SQL (such as `sample_data.sql`) when the database has no flags yet; returns

@@ -71,7 +71,9 @@ pub use connection::{
     run_migrations,
 };
 pub use error::Error;
-pub use models::{ActivationInput, ActivationRecord, FlagId, FlagInput, FlagRecord, FlagUpdate};
+pub use models::{
+    ActivationInput, ActivationRecord, Actor, AuditEntry, FlagId, FlagInput, FlagRecord, FlagUpdate,
+};
 pub use snapshot::{Evaluation, Reason, Snapshot};
 pub use url::{Backend, DatabaseUrl, UnsupportedScheme, UrlDialect};
 

@@ -132,3 +132,45 @@ pub struct ActivationInput {
     /// The configuration text it is built from.
     pub config: String,
 }
+
+/// Who writes, and through what, as the audit log records it (`audit_log.actor` and
+/// `audit_log.route`). A [`crate::Client`] writes as [`Actor::library`] unless
+/// [`crate::Client::acting_as`] says otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// Who: a token's label (never the token itself), a user name, a service.
+    pub label: String,
+    /// Through what: an HTTP route such as `POST /flags`.
+    pub route: String,
+}
+
+impl Actor {
+    /// Writes made by a program through `novi-client`'s API.
+    pub fn library() -> Actor {
+        Actor {
+            label: "library".to_owned(),
+            route: "novi-client".to_owned(),
+        }
+    }
+}
+
+/// One entry of the audit log: a successful write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Ascending with time.
+    pub id: i32,
+    /// When, in milliseconds since the Unix epoch (UTC).
+    pub at_ms: i64,
+    /// Who and through what.
+    pub actor: Actor,
+    /// `flag` or `activation`.
+    pub target_kind: String,
+    /// The flag's or activation's id.
+    pub target_id: i32,
+    /// Its name (the new one after a rename).
+    pub target_name: String,
+    /// Its state before, as JSON text; `None` when it was created.
+    pub before: Option<String>,
+    /// Its state after, as JSON text; `None` when it was deleted.
+    pub after: Option<String>,
+}

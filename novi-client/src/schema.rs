@@ -48,3 +48,27 @@ diesel::table! {
         id -> Integer,
     }
 }
+
+diesel::table! {
+    /// Every successful write: when, who, through which route, and the state before and after.
+    audit_log (id) {
+        /// Ascending with time: newer entries have larger ids.
+        id -> Integer,
+        /// When, in milliseconds since the Unix epoch (UTC).
+        at_ms -> BigInt,
+        /// Who: the label of the token used (never the token), or the client's actor.
+        actor -> Text,
+        /// Through what: an HTTP route such as `POST /flags`, or the library call.
+        route -> Text,
+        /// `flag` or `activation`.
+        target_kind -> Text,
+        /// The flag's or activation's id.
+        target_id -> Integer,
+        /// Its name (the new one after a rename).
+        target_name -> Text,
+        /// Its state before, as JSON; null when created.
+        before_json -> Nullable<Text>,
+        /// Its state after, as JSON; null when deleted.
+        after_json -> Nullable<Text>,
+    }
+}

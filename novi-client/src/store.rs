@@ -10,9 +10,10 @@ use crate::{
     Error,
     connection::DbConnection,
     models::{
-        ActivationInput, ActivationRow, FlagId, FlagInput, FlagRow, FlagUpdate, LinkRow, Rows,
+        ActivationInput, ActivationRow, Actor, AuditEntry, FlagId, FlagInput, FlagRow, FlagUpdate,
+        LinkRow, Rows,
     },
-    schema::{activations, flags, flags_activations, novi_write_lock},
+    schema::{activations, audit_log, flags, flags_activations, novi_write_lock},
 };
 
 impl From<diesel::result::Error> for Error {
@@ -182,7 +183,11 @@ fn replace_links(conn: &mut DbConnection, flag: FlagId, ids: &[ActivationId]) ->
     Ok(())
 }
 
-pub(crate) fn create_flag(conn: &mut DbConnection, input: &FlagInput) -> Result<FlagId, Error> {
+pub(crate) fn create_flag(
+    conn: &mut DbConnection,
+    input: &FlagInput,
+    actor: &Actor,
+) -> Result<FlagId, Error> {
     check_name("flag name", &input.name)?;
     write_with_retry(conn, |conn| {
         if name_taken(conn, &input.name)? {
@@ -197,6 +202,7 @@ pub(crate) fn create_flag(conn: &mut DbConnection, input: &FlagInput) -> Result<
             ))
             .execute(conn)?;
         replace_links(conn, id, input.activations.as_deref().unwrap_or_default())?;
+        record_flag(conn, actor, id, None)?;
         Ok(id)
     })
 }
@@ -215,12 +221,14 @@ pub(crate) fn update_flag(
     conn: &mut DbConnection,
     name: &str,
     update: &FlagUpdate,
+    actor: &Actor,
 ) -> Result<String, Error> {
     if let Some(new_name) = &update.name {
         check_name("flag name", new_name)?;
     }
     write_with_retry(conn, |conn| {
         let id = flag_id_by_name(conn, name)?;
+        let before = flag_state(conn, id)?;
         // Fields left out keep what is stored now, read under the writers' lock: never a
         // value from an older snapshot.
         let new_name = update.name.as_deref().unwrap_or(name);
@@ -238,6 +246,7 @@ pub(crate) fn update_flag(
         if let Some(ids) = &update.activations {
             replace_links(conn, id, ids)?;
         }
+        record_flag(conn, actor, id, before)?;
         Ok(new_name.to_owned())
     })
 }
@@ -246,21 +255,30 @@ pub(crate) fn set_flag_activations(
     conn: &mut DbConnection,
     name: &str,
     ids: &[ActivationId],
+    actor: &Actor,
 ) -> Result<FlagId, Error> {
     write_with_retry(conn, |conn| {
         let id = flag_id_by_name(conn, name)?;
+        let before = flag_state(conn, id)?;
         replace_links(conn, id, ids)?;
+        record_flag(conn, actor, id, before)?;
         Ok(id)
     })
 }
 
-pub(crate) fn delete_flag(conn: &mut DbConnection, name: &str) -> Result<FlagId, Error> {
+pub(crate) fn delete_flag(
+    conn: &mut DbConnection,
+    name: &str,
+    actor: &Actor,
+) -> Result<FlagId, Error> {
     write_with_retry(conn, |conn| {
         let id = flag_id_by_name(conn, name)?;
+        let before = flag_state(conn, id)?;
         // Explicit, so it holds even where the cascade is not enforced.
         diesel::delete(flags_activations::table.filter(flags_activations::flag_id.eq(id.0)))
             .execute(conn)?;
         diesel::delete(flags::table.filter(flags::id.eq(id.0))).execute(conn)?;
+        record_flag(conn, actor, id, before)?;
         Ok(id)
     })
 }
@@ -324,13 +342,15 @@ fn activation_row(id: i32, input: &ActivationInput) -> ActivationRow {
 pub(crate) fn create_activation(
     conn: &mut DbConnection,
     input: &ActivationInput,
+    actor: &Actor,
 ) -> Result<ActivationId, Error> {
     check_activation_input(input)?;
     write_with_retry(conn, |conn| {
         let before = all_activations(conn)?;
         let id = next_id(before.iter().map(|row| row.id).max())?;
+        let row = activation_row(id, input);
         let mut after = before.clone();
-        after.push(activation_row(id, input));
+        after.push(row.clone());
         validate_change(&before, &after, Some(ActivationId(id)))?;
         diesel::insert_into(activations::table)
             .values((
@@ -340,6 +360,17 @@ pub(crate) fn create_activation(
                 activations::config.eq(&input.config),
             ))
             .execute(conn)?;
+        record(
+            conn,
+            actor,
+            Change {
+                kind: "activation",
+                id,
+                name: &input.name,
+                before: None,
+                after: Some(activation_state(&row)),
+            },
+        )?;
         Ok(ActivationId(id))
     })
 }
@@ -348,6 +379,7 @@ pub(crate) fn update_activation(
     conn: &mut DbConnection,
     id: ActivationId,
     input: &ActivationInput,
+    actor: &Actor,
 ) -> Result<(), Error> {
     check_activation_input(input)?;
     write_with_retry(conn, |conn| {
@@ -365,16 +397,31 @@ pub(crate) fn update_activation(
                 activations::config.eq(&input.config),
             ))
             .execute(conn)?;
+        record(
+            conn,
+            actor,
+            Change {
+                kind: "activation",
+                id: id.0,
+                name: &input.name,
+                before: Some(activation_state(&before[at])),
+                after: Some(activation_state(&after[at])),
+            },
+        )?;
         Ok(())
     })
 }
 
-pub(crate) fn delete_activation(conn: &mut DbConnection, id: ActivationId) -> Result<(), Error> {
+pub(crate) fn delete_activation(
+    conn: &mut DbConnection,
+    id: ActivationId,
+    actor: &Actor,
+) -> Result<(), Error> {
     write_with_retry(conn, |conn| {
         let before = all_activations(conn)?;
-        if !before.iter().any(|row| row.id == id.0) {
+        let Some(deleted) = before.iter().find(|row| row.id == id.0) else {
             return Err(Error::ActivationNotFound(id));
-        }
+        };
         let flag_users: Vec<String> = flags_activations::table
             .inner_join(flags::table)
             .filter(flags_activations::activation_id.eq(id.0))
@@ -414,8 +461,167 @@ pub(crate) fn delete_activation(conn: &mut DbConnection, id: ActivationId) -> Re
             });
         }
         diesel::delete(activations::table.filter(activations::id.eq(id.0))).execute(conn)?;
+        record(
+            conn,
+            actor,
+            Change {
+                kind: "activation",
+                id: id.0,
+                name: &deleted.name,
+                before: Some(activation_state(deleted)),
+                after: None,
+            },
+        )?;
         Ok(())
     })
+}
+
+/// A flag as the audit log shows it: `{"activations": [ids], "id", "name", "status"}`.
+fn flag_state(conn: &mut DbConnection, id: FlagId) -> Result<Option<(String, String)>, Error> {
+    let Some((name, status)) = flags::table
+        .filter(flags::id.eq(id.0))
+        .select((flags::name, flags::status))
+        .first::<(String, bool)>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let activations: Vec<i32> = flags_activations::table
+        .filter(flags_activations::flag_id.eq(id.0))
+        .select(flags_activations::activation_id)
+        .order(flags_activations::activation_id)
+        .load(conn)?;
+    let state = serde_json::json!({
+        "activations": activations,
+        "id": id.0,
+        "name": name,
+        "status": status,
+    });
+    Ok(Some((name, state.to_string())))
+}
+
+/// An activation as the audit log shows it: `{"class_name", "config", "id", "name"}`.
+fn activation_state(row: &ActivationRow) -> String {
+    serde_json::json!({
+        "class_name": row.class_name,
+        "config": row.config,
+        "id": row.id,
+        "name": row.name,
+    })
+    .to_string()
+}
+
+/// What a write changed, for [`record`].
+struct Change<'a> {
+    kind: &'static str,
+    id: i32,
+    name: &'a str,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+/// Appends an audit entry, inside the write's transaction and under the writers' lock (so ids
+/// ascend with commit order).
+fn record(conn: &mut DbConnection, actor: &Actor, change: Change<'_>) -> Result<(), Error> {
+    let id = next_id(audit_log::table.select(max(audit_log::id)).first(conn)?)?;
+    let at_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::id.eq(id),
+            audit_log::at_ms.eq(at_ms),
+            audit_log::actor.eq(&actor.label),
+            audit_log::route.eq(&actor.route),
+            audit_log::target_kind.eq(change.kind),
+            audit_log::target_id.eq(change.id),
+            audit_log::target_name.eq(change.name),
+            audit_log::before_json.eq(change.before),
+            audit_log::after_json.eq(change.after),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records a flag write: its state before (taken by the caller) and now.
+fn record_flag(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: FlagId,
+    before: Option<(String, String)>,
+) -> Result<(), Error> {
+    let after = flag_state(conn, id)?;
+    let name = after
+        .as_ref()
+        .or(before.as_ref())
+        .map(|(name, _)| name.clone())
+        .unwrap_or_default();
+    record(
+        conn,
+        actor,
+        Change {
+            kind: "flag",
+            id: id.0,
+            name: &name,
+            before: before.map(|(_, state)| state),
+            after: after.map(|(_, state)| state),
+        },
+    )
+}
+
+/// Up to `limit` audit entries with ids below `before` (all when `None`), newest first.
+pub(crate) fn audit_entries(
+    conn: &mut DbConnection,
+    before: Option<i32>,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, Error> {
+    type Row = (
+        i32,
+        i64,
+        String,
+        String,
+        String,
+        i32,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let mut query = audit_log::table
+        .select((
+            audit_log::id,
+            audit_log::at_ms,
+            audit_log::actor,
+            audit_log::route,
+            audit_log::target_kind,
+            audit_log::target_id,
+            audit_log::target_name,
+            audit_log::before_json,
+            audit_log::after_json,
+        ))
+        .order(audit_log::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(audit_log::id.lt(before));
+    }
+    let rows: Vec<Row> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, at_ms, label, route, target_kind, target_id, target_name, before, after)| {
+                AuditEntry {
+                    id,
+                    at_ms,
+                    actor: Actor { label, route },
+                    target_kind,
+                    target_id,
+                    target_name,
+                    before,
+                    after,
+                }
+            },
+        )
+        .collect())
 }
 
 /// Whether `flags` has no rows, for loading sample data into an empty database.

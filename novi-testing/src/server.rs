@@ -73,6 +73,21 @@ impl Spawned {
 
     /// Sends one request and reads the whole answer.
     pub fn request(&self, method: &str, path: &str, body: Option<&str>) -> Response {
+        self.request_with(method, path, body, &[])
+    }
+
+    /// Sends one request with extra headers and reads the whole answer.
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let extra: String = headers
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}\r\n"))
+            .collect();
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
@@ -80,7 +95,7 @@ impl Spawned {
         let body = body.unwrap_or("");
         write!(
             stream,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         )
         .unwrap();

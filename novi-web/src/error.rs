@@ -49,6 +49,12 @@ pub enum ApiError {
         /// More, such as the registered activation classes.
         details: Map<String, Value>,
     },
+    /// The route needs a token and none was sent.
+    #[error("this route needs a token: send `Authorization: Bearer <token>`")]
+    Unauthorized,
+    /// The token sent is not valid, or not allowed on this route.
+    #[error("{0}")]
+    Forbidden(String),
     /// The body is larger than the limit.
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge {
@@ -73,6 +79,8 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BadRequest(_) | ApiError::InvalidContext { .. } => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -95,8 +103,14 @@ impl ResponseError for ApiError {
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
-        if let ApiError::MethodNotAllowed { allow, .. } = self {
-            response.insert_header((header::ALLOW, *allow));
+        match self {
+            ApiError::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, *allow));
+            }
+            ApiError::Unauthorized => {
+                response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="novi""#));
+            }
+            _ => {}
         }
         response.json(Value::Object(body))
     }

@@ -17,6 +17,7 @@
 
 #![deny(missing_docs)]
 
+mod auth;
 mod dto;
 mod error;
 mod render;
@@ -24,6 +25,7 @@ mod routes;
 mod server;
 mod state;
 
+pub use auth::{MIN_TOKEN_LEN, Token, TokenError, Tokens};
 pub use error::ApiError;
 pub use routes::{BODY_LIMIT, ROUTES};
 pub use server::{Config, SAMPLE_DATA, connect, run, serve};
@@ -33,7 +35,7 @@ use actix_web::{
     App, Error,
     body::MessageBody,
     dev::{ServiceFactory, ServiceRequest, ServiceResponse},
-    middleware::{Condition, Logger},
+    middleware::{Condition, Logger, from_fn},
     web,
 };
 
@@ -54,6 +56,7 @@ pub fn app(
     let access_log = state.access_log;
     App::new()
         .app_data(state)
+        .wrap(from_fn(auth::guard))
         .wrap(Condition::new(
             access_log,
             Logger::new(r#"%a "%r" %s %b %Dms"#).log_target("novi_web::access"),

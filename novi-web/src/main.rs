@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use clap::Parser;
+use novi_web::{Token, Tokens};
 
 /// Novi's HTTP server: Python Novi's API plus authoring, over SQLite, PostgreSQL or MySQL.
 #[derive(Debug, Parser)]
@@ -32,6 +33,38 @@ struct Args {
     /// Log one line per request (address, request line, status, size, time) at info level.
     #[arg(long)]
     access_log: bool,
+
+    /// Token for the write routes and /audit, as `LABEL=SECRET` or `SECRET` (label `admin`).
+    /// Repeat it, or separate with commas, for several. Sent as `Authorization: Bearer SECRET`.
+    /// A secret holding `=` (other than base64 padding) needs its label: `admin=SECRET`.
+    #[arg(
+        long,
+        env = "NOVI_ADMIN_TOKEN",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    admin_token: Vec<String>,
+
+    /// Token for the read and evaluation routes (`LABEL=SECRET` or `SECRET`, label `client`).
+    /// Without one, those routes are open.
+    #[arg(
+        long,
+        env = "NOVI_CLIENT_TOKEN",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    client_token: Vec<String>,
+
+    /// Allow writes without an admin token on an address beyond loopback.
+    #[arg(long)]
+    insecure_open_writes: bool,
+}
+
+fn tokens(specs: &[String], label: &str) -> anyhow::Result<Vec<Token>> {
+    specs
+        .iter()
+        .map(|spec| Token::parse(spec, label).map_err(anyhow::Error::from))
+        .collect()
 }
 
 fn main() -> anyhow::Result<()> {
@@ -40,6 +73,10 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let refresh_interval = (args.refresh_interval.is_finite() && args.refresh_interval > 0.0)
         .then(|| Duration::from_secs_f64(args.refresh_interval));
+    let tokens = Tokens {
+        admin: tokens(&args.admin_token, "admin")?,
+        client: tokens(&args.client_token, "client")?,
+    };
     novi_web::run(novi_web::Config {
         database_url: args.database_url,
         bind: args.bind,
@@ -47,5 +84,7 @@ fn main() -> anyhow::Result<()> {
         refresh_interval,
         sample_data: args.sample_data,
         access_log: args.access_log,
+        tokens,
+        insecure_open_writes: args.insecure_open_writes,
     })
 }

@@ -1,12 +1,15 @@
 //! Starting the server: configuration, the client, sample data, binding, and the start-up log.
 
-use std::time::Duration;
+use std::{
+    net::{SocketAddr, ToSocketAddrs},
+    time::Duration,
+};
 
 use actix_web::{HttpServer, web};
 use anyhow::Context as _;
 use novi_client::Client;
 
-use crate::{AppState, app};
+use crate::{AppState, MIN_TOKEN_LEN, Tokens, app};
 
 /// Python Novi's four sample flags, loaded by `--sample-data` into an empty database.
 pub const SAMPLE_DATA: &str = include_str!("../../sample_data.sql");
@@ -27,6 +30,10 @@ pub struct Config {
     pub sample_data: bool,
     /// Log one line per request (target `novi_web::access`, level `info`).
     pub access_log: bool,
+    /// The admin token(s) guarding writes and the client token(s) guarding reads.
+    pub tokens: Tokens,
+    /// Serve writes without an admin token even on an address beyond loopback.
+    pub insecure_open_writes: bool,
 }
 
 impl Default for Config {
@@ -38,6 +45,8 @@ impl Default for Config {
             refresh_interval: Some(novi_client::DEFAULT_REFRESH_INTERVAL),
             sample_data: false,
             access_log: false,
+            tokens: Tokens::default(),
+            insecure_open_writes: false,
         }
     }
 }
@@ -66,14 +75,41 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(serve(config))
 }
 
+/// Refuses to open writes to a network: an address beyond loopback needs an admin token, or
+/// `insecure_open_writes`.
+fn check_exposure(config: &Config) -> anyhow::Result<()> {
+    if !config.tokens.admin.is_empty() || config.insecure_open_writes {
+        return Ok(());
+    }
+    let addresses: Vec<SocketAddr> = config
+        .bind
+        .to_socket_addrs()
+        .with_context(|| format!("resolving {}", config.bind))?
+        .collect();
+    if let Some(open) = addresses.iter().find(|a| !a.ip().is_loopback()) {
+        anyhow::bail!(
+            "refusing to serve writes without a token on {open}, which is not loopback: set an \
+             admin token (--admin-token or NOVI_ADMIN_TOKEN, at least {MIN_TOKEN_LEN} \
+             characters, e.g. `openssl rand -hex 32`), bind to 127.0.0.1, or pass \
+             --insecure-open-writes"
+        );
+    }
+    Ok(())
+}
+
 /// Runs the server until SIGINT or SIGTERM, on the current actix runtime.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    check_exposure(&config)?;
     let client = connect(&config)?;
     let snapshot = client.snapshot();
     let n_flags = snapshot.len();
     let backend = client.backend();
     let url = client.url().clone();
-    let state = web::Data::new(AppState::new(client).with_access_log(config.access_log));
+    let state = web::Data::new(
+        AppState::new(client)
+            .with_tokens(config.tokens.clone())
+            .with_access_log(config.access_log),
+    );
     let mut server = HttpServer::new(move || app(state.clone()));
     if let Some(workers) = config.workers {
         server = server.workers(workers.max(1));
@@ -97,4 +133,36 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     server.run().await.context("running the server")?;
     log::info!("novi-web stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Token;
+
+    fn config(bind: &str) -> Config {
+        Config {
+            bind: bind.to_owned(),
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn writes_without_a_token_stay_on_loopback() {
+        for bind in ["127.0.0.1:0", "[::1]:0", "localhost:0"] {
+            assert!(check_exposure(&config(bind)).is_ok(), "{bind}");
+        }
+        for bind in ["0.0.0.0:0", "[::]:0"] {
+            let refused = check_exposure(&config(bind)).unwrap_err().to_string();
+            assert!(refused.contains("--admin-token"), "{refused}");
+            assert!(refused.contains("--insecure-open-writes"), "{refused}");
+
+            let mut with_token = config(bind);
+            with_token.tokens.admin = vec![Token::parse("0123456789abcdef", "admin").unwrap()];
+            assert!(check_exposure(&with_token).is_ok());
+            let mut insecure = config(bind);
+            insecure.insecure_open_writes = true;
+            assert!(check_exposure(&insecure).is_ok());
+        }
+    }
 }

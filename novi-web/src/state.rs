@@ -5,13 +5,15 @@ use std::sync::Arc;
 use arc_swap::ArcSwapOption;
 use novi_client::Client;
 
-use crate::render::StoredJson;
+use crate::{auth::Tokens, render::StoredJson};
 
 /// Registered once with `app_data`.
 #[derive(Debug)]
 pub struct AppState {
     /// The flags: evaluation reads its snapshot; writes go through it.
     pub client: Client,
+    /// Who may read and write.
+    pub(crate) tokens: Tokens,
     /// Whether [`crate::app`] logs a line per request.
     pub(crate) access_log: bool,
     /// The flags' stored JSON for the latest snapshot a request saw.
@@ -23,9 +25,16 @@ impl AppState {
     pub fn new(client: Client) -> AppState {
         AppState {
             client,
+            tokens: Tokens::default(),
             access_log: false,
             stored_json: ArcSwapOption::empty(),
         }
+    }
+
+    /// Guards the routes with `tokens` (by default every route is open).
+    pub fn with_tokens(mut self, tokens: Tokens) -> AppState {
+        self.tokens = tokens;
+        self
     }
 
     /// With `true`, [`crate::app`] logs one line per request at `info` (target

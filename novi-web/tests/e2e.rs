@@ -117,3 +117,80 @@ fn a_second_start_keeps_the_data_and_does_not_reload_the_sample() {
         "the sample data loads only into an empty database"
     );
 }
+
+#[test]
+fn tokens_never_reach_the_log_or_the_help() {
+    const ADMIN: &str = "admin-secret-e2e-0123456789";
+    const CLIENT: &str = "client-secret-e2e-0123456789";
+    let dir = tempfile::tempdir().unwrap();
+    let binary = Path::new(env!("CARGO_BIN_EXE_novi-web"));
+    let server = Spawned::start(
+        binary,
+        &[
+            "--sample-data",
+            "--bind",
+            "127.0.0.1:0",
+            "--access-log",
+            "--client-token",
+            &format!("reader={CLIENT}"),
+        ],
+        dir.path(),
+        &[("NOVI_ADMIN_TOKEN", ADMIN), ("RUST_LOG", "trace")],
+    );
+    let flags = server.request_with(
+        "GET",
+        "/flags",
+        None,
+        &[("Authorization", &format!("Bearer {CLIENT}"))],
+    );
+    assert_eq!(flags.status, 200, "{flags:?}");
+    let open = server.request("GET", "/flags", None);
+    assert_eq!(open.status, 401, "{open:?}");
+    let created = server.request_with(
+        "POST",
+        "/flags",
+        Some(r#"{"name": "e2e"}"#),
+        &[("Authorization", &format!("Bearer {ADMIN}"))],
+    );
+    assert_eq!(created.status, 201, "{created:?}");
+    let wrong = server.request_with(
+        "POST",
+        "/flags",
+        Some(r#"{"name": "e2e-2"}"#),
+        &[("Authorization", &format!("Bearer {CLIENT}"))],
+    );
+    assert_eq!(wrong.status, 403, "{wrong:?}");
+    let (status, log) = server.terminate();
+    assert!(status.success());
+    let log = log.join("\n");
+    assert!(log.contains(r#""POST /flags HTTP/1.1" 201"#), "{log}");
+    for secret in [ADMIN, CLIENT] {
+        assert!(!log.contains(secret), "a token in the log:\n{log}");
+    }
+
+    let help = std::process::Command::new(binary)
+        .arg("--help")
+        .env("NOVI_ADMIN_TOKEN", ADMIN)
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--admin-token"), "{help}");
+    assert!(!help.contains(ADMIN), "{help}");
+}
+
+#[test]
+fn a_short_token_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_novi-web"))
+        .args(["--bind", "127.0.0.1:0", "--admin-token", "ops=hunter2"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the token labelled `ops` is shorter than 16 characters"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}

@@ -5,21 +5,25 @@ use crate::{SAMPLE_DATA, db_test};
 
 db_test!(up_down_up, |db| {
     let mut conn = db.conn();
-    assert_eq!(run_migrations(&mut conn).unwrap(), 2);
+    assert_eq!(run_migrations(&mut conn).unwrap(), 3);
     assert_eq!(run_migrations(&mut conn).unwrap(), 0, "nothing left to run");
-    diesel::sql_query("SELECT id FROM flags")
-        .execute(&mut conn)
-        .unwrap();
-
-    assert_eq!(revert_all_migrations(&mut conn).unwrap(), 2);
-    assert!(
-        diesel::sql_query("SELECT id FROM flags")
+    for table in ["flags", "audit_log"] {
+        diesel::sql_query(format!("SELECT id FROM {table}"))
             .execute(&mut conn)
-            .is_err(),
-        "the tables are gone"
-    );
+            .unwrap();
+    }
 
-    assert_eq!(run_migrations(&mut conn).unwrap(), 2);
+    assert_eq!(revert_all_migrations(&mut conn).unwrap(), 3);
+    for table in ["flags", "audit_log"] {
+        assert!(
+            diesel::sql_query(format!("SELECT id FROM {table}"))
+                .execute(&mut conn)
+                .is_err(),
+            "{table} is gone"
+        );
+    }
+
+    assert_eq!(run_migrations(&mut conn).unwrap(), 3);
     conn.batch_execute(SAMPLE_DATA).unwrap();
     let client = Client::connect(&db.url).unwrap();
     assert_eq!(client.snapshot().len(), 4);

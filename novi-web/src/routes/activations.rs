@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use novi_client::{ActivationId, ActivationInput, ActivationRecord, Snapshot};
 use serde::Serialize;
 
-use super::{blocking, parse_json, read_body, resource, state};
+use super::{blocking, parse_json, read_body, resource, state, writer};
 use crate::{
     ApiError,
     dto::{ActivationBody, ActivationDto},
@@ -84,7 +84,7 @@ async fn create_activation(
 ) -> Result<HttpResponse, ApiError> {
     let body: ActivationBody = parse_json(&req, &read_body(payload).await?)?;
     let input = input(&body);
-    let client = state(&req)?.client.clone();
+    let client = writer(&req)?;
     let record = blocking(move || client.create_activation(&input)).await?;
     let snapshot = state(&req)?.client.snapshot();
     Ok(HttpResponse::Created()
@@ -100,7 +100,7 @@ async fn update_activation(
     let id = parse_id(&id)?;
     let body: ActivationBody = parse_json(&req, &read_body(payload).await?)?;
     let input = input(&body);
-    let client = state(&req)?.client.clone();
+    let client = writer(&req)?;
     let record = blocking(move || client.update_activation(id, &input)).await?;
     let snapshot = state(&req)?.client.snapshot();
     Ok(HttpResponse::Ok().json(StoredActivation::new(&snapshot, &record)))
@@ -111,7 +111,7 @@ async fn delete_activation(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
-    let client = state(&req)?.client.clone();
+    let client = writer(&req)?;
     blocking(move || client.delete_activation(id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

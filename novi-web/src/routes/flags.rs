@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, http::header, web};
 use novi_client::{ActivationId, FlagInput, FlagRecord, FlagUpdate};
 
-use super::{blocking, flag_name, parse_json, read_body, resource, state};
+use super::{blocking, flag_name, parse_json, read_body, resource, state, writer};
 use crate::{
     ApiError,
     dto::FlagBody,
@@ -64,7 +64,7 @@ async fn create_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResp
         status: body.status.unwrap_or(true),
         activations: ids(body.activations),
     };
-    let client = state(&req)?.client.clone();
+    let client = writer(&req)?;
     let flag = blocking(move || client.create_flag(&input)).await?;
     let location = format!("/flags/{}", percent_encode_segment(&flag.name));
     let mut response = HttpResponse::Created();
@@ -82,14 +82,14 @@ async fn update_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResp
         status: body.status,
         activations: ids(body.activations),
     };
-    let client = state(&req)?.client.clone();
+    let client = writer(&req)?;
     let flag = blocking(move || client.patch_flag(&name, &update)).await?;
     Ok(json_flag(HttpResponse::Ok(), &flag))
 }
 
 async fn delete_flag(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let name = flag_name(&req, "/flags/")?;
-    let client = state(&req)?.client.clone();
+    let client = writer(&req)?;
     blocking(move || client.delete_flag(&name)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

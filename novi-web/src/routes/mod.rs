@@ -2,8 +2,10 @@
 //! JSON answers for unknown routes and wrong methods.
 
 mod activations;
+mod audit;
 mod evaluated;
 mod flags;
+mod health;
 
 use actix_web::{
     HttpRequest, HttpResponse, Resource,
@@ -14,7 +16,7 @@ use novi_client::Context;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::{ApiError, state::AppState};
+use crate::{ApiError, auth::Caller, state::AppState};
 
 /// The largest request body the server reads.
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -28,6 +30,8 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/evaluatedFlags/{name}", &["POST"]),
     ("/activations", &["GET", "POST"]),
     ("/activations/{id}", &["GET", "PUT", "DELETE"]),
+    ("/audit", &["GET"]),
+    ("/health", &["GET"]),
 ];
 
 /// Registers every route.
@@ -35,6 +39,8 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     flags::configure(cfg);
     evaluated::configure(cfg);
     activations::configure(cfg);
+    audit::configure(cfg);
+    health::configure(cfg);
 }
 
 /// A resource whose other methods get a JSON 405 with `Allow`, and `OPTIONS` a 204 with it.
@@ -70,6 +76,17 @@ fn state(req: &HttpRequest) -> Result<&AppState, ApiError> {
     req.app_data::<web::Data<AppState>>()
         .map(|data| data.get_ref())
         .ok_or(ApiError::Internal)
+}
+
+/// The client acting for the caller: its writes are recorded in the audit log under the
+/// caller's token label and the route (`POST /flags/{name}`).
+fn writer(req: &HttpRequest) -> Result<novi_client::Client, ApiError> {
+    let route = format!(
+        "{} {}",
+        req.method(),
+        req.match_pattern().unwrap_or_else(|| req.path().to_owned())
+    );
+    Ok(state(req)?.client.acting_as(&Caller::of(req), &route))
 }
 
 /// Reads the body, refusing more than [`BODY_LIMIT`] bytes.

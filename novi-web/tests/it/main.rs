@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod audit;
+mod auth;
 mod authoring;
 mod errors;
 mod openapi;
@@ -38,10 +40,14 @@ pub fn block_on<F: Future<Output = ()>>(test: F) {
 pub async fn init(
     client: Client,
 ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
-    test::init_service(novi_web::app(web::Data::new(novi_web::AppState::new(
-        client,
-    ))))
-    .await
+    init_state(novi_web::AppState::new(client)).await
+}
+
+/// The real application over `state`.
+pub async fn init_state(
+    state: novi_web::AppState,
+) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    test::init_service(novi_web::app(web::Data::new(state))).await
 }
 
 /// Sends a prepared request.

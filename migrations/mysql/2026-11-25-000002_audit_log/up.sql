@@ -1,0 +1,13 @@
+-- Every successful write, in the same transaction as the write: when, who (a token's label,
+-- never the token), through which route, what it changed, and the state before and after.
+CREATE TABLE audit_log (
+    id INTEGER NOT NULL PRIMARY KEY,
+    at_ms BIGINT NOT NULL,
+    actor VARCHAR(255) NOT NULL,
+    route VARCHAR(255) NOT NULL,
+    target_kind VARCHAR(32) NOT NULL,
+    target_id INTEGER NOT NULL,
+    target_name VARCHAR(255) NOT NULL,
+    before_json MEDIUMTEXT,
+    after_json MEDIUMTEXT
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -1,0 +1,264 @@
+//! Bearer tokens: an admin token guards every write route (and `/audit`), optional client
+//! tokens guard the read and evaluation routes. Tokens are compared in constant time, and only
+//! their labels are ever shown or logged.
+
+use std::fmt;
+
+use actix_web::{
+    Error, HttpMessage, HttpRequest,
+    body::{EitherBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::{Method, header},
+    middleware::Next,
+    web,
+};
+use subtle::ConstantTimeEq;
+
+use crate::{ApiError, AppState};
+
+/// The shortest token accepted: anything shorter is guessable.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+/// A token and the label that names it in the audit log.
+#[derive(Clone)]
+pub struct Token {
+    label: String,
+    secret: Box<[u8]>,
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("label", &self.label)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Why a token was refused at start-up. The messages never quote the token.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// Too short to be secret.
+    #[error("the token labelled `{0}` is shorter than {MIN_TOKEN_LEN} characters")]
+    TooShort(String),
+    /// A character that cannot travel in an `Authorization` header.
+    #[error("the token labelled `{0}` holds whitespace or a control character")]
+    BadCharacter(String),
+}
+
+impl Token {
+    /// Reads `LABEL=SECRET`, or a bare `SECRET` labelled `default_label`. A label is 1 to 64
+    /// ASCII letters, digits, `-`, `_` or `.`; anything else before the first `=`, or only `=`
+    /// after it (base64 padding), makes the whole text the secret. A secret that holds `=`
+    /// elsewhere must be given with its label (`admin=SECRET`).
+    pub fn parse(spec: &str, default_label: &str) -> Result<Token, TokenError> {
+        let (label, secret) = match spec.split_once('=') {
+            Some((label, secret))
+                if !secret.bytes().all(|b| b == b'=')
+                    && (1..=64).contains(&label.len())
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) =>
+            {
+                (label, secret)
+            }
+            _ => (default_label, spec),
+        };
+        if secret.len() < MIN_TOKEN_LEN {
+            return Err(TokenError::TooShort(label.to_owned()));
+        }
+        if secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(TokenError::BadCharacter(label.to_owned()));
+        }
+        Ok(Token {
+            label: label.to_owned(),
+            secret: secret.as_bytes().into(),
+        })
+    }
+
+    /// Its label.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+}
+
+/// The server's tokens. With no admin token, writes are open (and the server refuses to bind
+/// beyond loopback unless told it may); with no client token, reads are open.
+#[derive(Debug, Clone, Default)]
+pub struct Tokens {
+    /// Tokens that may do everything.
+    pub admin: Vec<Token>,
+    /// Tokens that may read and evaluate.
+    pub client: Vec<Token>,
+}
+
+impl Tokens {
+    /// The token sent, if it is one of ours: compared in constant time against every token.
+    fn find(&self, sent: &[u8]) -> Option<(&Token, Role)> {
+        let mut found = None;
+        let all = self
+            .admin
+            .iter()
+            .map(|t| (t, Role::Admin))
+            .chain(self.client.iter().map(|t| (t, Role::Client)));
+        for (token, role) in all {
+            if bool::from(token.secret.ct_eq(sent)) && found.is_none() {
+                found = Some((token, role));
+            }
+        }
+        found
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Admin,
+    Client,
+}
+
+/// Who made a request, as the audit log names them.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub(crate) label: String,
+}
+
+impl Caller {
+    /// The caller of `req`: the label of the token it sent, or `anonymous` where writes are
+    /// open.
+    pub(crate) fn of(req: &HttpRequest) -> String {
+        req.extensions()
+            .get::<Caller>()
+            .map_or_else(|| "anonymous".to_owned(), |c| c.label.clone())
+    }
+}
+
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    Nothing,
+    Read,
+    Admin,
+}
+
+fn needs(method: &Method, path: &str) -> Needs {
+    let evaluation = path == "/evaluatedFlags" || path.starts_with("/evaluatedFlags/");
+    if path == "/health" || method == Method::OPTIONS {
+        Needs::Nothing
+    } else if path == "/audit" || path.starts_with("/audit/") {
+        Needs::Admin
+    } else if evaluation || matches!(*method, Method::GET | Method::HEAD) {
+        Needs::Read
+    } else {
+        Needs::Admin
+    }
+}
+
+/// The token a request carries: `Authorization: Bearer …`, or `X-API-Key: …`.
+fn sent_token(req: &ServiceRequest) -> Option<&[u8]> {
+    let headers = req.headers();
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value.as_bytes();
+        let scheme = value.get(..7)?;
+        return scheme
+            .eq_ignore_ascii_case(b"bearer ")
+            .then(|| value[7..].trim_ascii());
+    }
+    headers.get("x-api-key").map(|v| v.as_bytes().trim_ascii())
+}
+
+fn check(req: &ServiceRequest) -> Result<(), ApiError> {
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return Err(ApiError::Internal);
+    };
+    let tokens = &state.tokens;
+    let needed = match needs(req.method(), req.path()) {
+        Needs::Nothing => return Ok(()),
+        // Without client tokens, reads are open even when an admin token is set.
+        Needs::Read if tokens.client.is_empty() => return Ok(()),
+        Needs::Admin if tokens.admin.is_empty() => return Ok(()),
+        needed => needed,
+    };
+    let sent = sent_token(req).ok_or(ApiError::Unauthorized)?;
+    match tokens.find(sent) {
+        Some((token, role)) if role == Role::Admin || needed == Needs::Read => {
+            req.extensions_mut().insert(Caller {
+                label: token.label.clone(),
+            });
+            Ok(())
+        }
+        Some(_) => Err(ApiError::Forbidden(
+            "a client token may read and evaluate, not write".to_owned(),
+        )),
+        None => Err(ApiError::Forbidden("the token is not valid".to_owned())),
+    }
+}
+
+/// The middleware: answers 401 without a token and 403 with a wrong one, before any handler.
+pub(crate) async fn guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    match check(&req) {
+        Ok(()) => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+        Err(err) => Ok(req.error_response(err).map_into_right_body()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_optional_and_secrets_stay_whole() {
+        let t = Token::parse("ops=0123456789abcdef", "admin").unwrap();
+        assert_eq!((t.label(), &*t.secret), ("ops", &b"0123456789abcdef"[..]));
+        let t = Token::parse("0123456789abcdef", "admin").unwrap();
+        assert_eq!(t.label(), "admin");
+        // Base64 padding is part of the secret, not a label separator.
+        let t = Token::parse("QUJDREVGR0hJSktMTU5PUA==", "admin").unwrap();
+        assert_eq!(
+            (t.label(), &*t.secret),
+            ("admin", &b"QUJDREVGR0hJSktMTU5PUA=="[..])
+        );
+        assert!(matches!(
+            Token::parse("ops=short", "admin"),
+            Err(TokenError::TooShort(l)) if l == "ops"
+        ));
+        assert!(matches!(
+            Token::parse("0123456789 abcdef", "admin"),
+            Err(TokenError::BadCharacter(_))
+        ));
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let t = Token::parse("ops=0123456789abcdef", "admin").unwrap();
+        let shown = format!(
+            "{t:?} {:?}",
+            Tokens {
+                admin: vec![t.clone()],
+                client: vec![]
+            }
+        );
+        assert!(!shown.contains("0123456789abcdef"), "{shown}");
+        assert!(shown.contains("ops"));
+    }
+
+    #[test]
+    fn routes_are_classified() {
+        assert_eq!(needs(&Method::POST, "/evaluatedFlags/x"), Needs::Read);
+        assert_eq!(needs(&Method::POST, "/evaluatedFlags"), Needs::Read);
+        assert_eq!(needs(&Method::GET, "/flags"), Needs::Read);
+        assert_eq!(needs(&Method::HEAD, "/activations/1"), Needs::Read);
+        assert_eq!(needs(&Method::POST, "/flags"), Needs::Admin);
+        assert_eq!(needs(&Method::PUT, "/flags/x"), Needs::Admin);
+        assert_eq!(needs(&Method::DELETE, "/activations/1"), Needs::Admin);
+        assert_eq!(needs(&Method::PATCH, "/anything"), Needs::Admin);
+        assert_eq!(needs(&Method::GET, "/audit"), Needs::Admin);
+        assert_eq!(needs(&Method::GET, "/health"), Needs::Nothing);
+        assert_eq!(needs(&Method::OPTIONS, "/flags"), Needs::Nothing);
+    }
+}

@@ -1,0 +1,39 @@
+//! `/health`: for load balancers and probes, open to everyone.
+
+use std::time::SystemTime;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use super::{resource, state};
+use crate::ApiError;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/health", "GET, HEAD, OPTIONS")
+            .route(web::get().to(health))
+            .route(web::head().to(health)),
+    );
+}
+
+/// `200 {"status": "ok", …}` while the snapshot refreshes; `503 {"status": "degraded", …}`
+/// when the latest refresh failed (evaluations still answer from the last snapshot).
+async fn health(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let client = &state(&req)?.client;
+    let snapshot = client.snapshot();
+    let age = SystemTime::now()
+        .duration_since(snapshot.loaded_at())
+        .unwrap_or_default()
+        .as_secs_f64();
+    let degraded = client.refresh_failing();
+    let body = json!({
+        "status": if degraded { "degraded" } else { "ok" },
+        "snapshot_age_seconds": (age * 1000.0).round() / 1000.0,
+        "flags": snapshot.len(),
+    });
+    Ok(if degraded {
+        HttpResponse::ServiceUnavailable().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    })
+}
