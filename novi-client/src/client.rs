@@ -145,6 +145,26 @@ impl ClientBuilder {
     }
 }
 
+impl Inner {
+    /// See [`Client::refresh`]: one at a time, and the outcome kept for
+    /// [`Client::refresh_failing`].
+    fn refresh(&self) -> Result<(), Error> {
+        let _one_refresh = self
+            .refresh_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let loaded = self
+            .pool
+            .get()
+            .map_err(|cause| Error::Pool { cause })
+            .and_then(|mut conn| store::load_rows(&mut conn));
+        self.refresh_failing
+            .store(loaded.is_err(), Ordering::Relaxed);
+        self.snapshot.store(Arc::new(Snapshot::build(loaded?)));
+        Ok(())
+    }
+}
+
 fn spawn_refresher(inner: Weak<Inner>, interval: Duration, stopped: mpsc::Receiver<()>) {
     let spawned = thread::Builder::new()
         .name("novi-refresh".to_owned())
@@ -152,11 +172,7 @@ fn spawn_refresher(inner: Weak<Inner>, interval: Duration, stopped: mpsc::Receiv
             // The sender is never used: the channel disconnects when the client is dropped.
             while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
                 let Some(inner) = inner.upgrade() else { break };
-                let client = Client {
-                    inner,
-                    actor: Arc::new(Actor::library()),
-                };
-                if let Err(err) = client.refresh() {
+                if let Err(err) = inner.refresh() {
                     log::warn!("background refresh failed, keeping the last snapshot: {err}");
                 }
             }
@@ -249,21 +265,7 @@ impl Client {
 
     /// Reloads the snapshot from the database. On failure the last snapshot stays.
     pub fn refresh(&self) -> Result<(), Error> {
-        let _one_refresh = self
-            .inner
-            .refresh_lock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let loaded = self
-            .connection()
-            .and_then(|mut conn| store::load_rows(&mut conn));
-        self.inner
-            .refresh_failing
-            .store(loaded.is_err(), Ordering::Relaxed);
-        self.inner
-            .snapshot
-            .store(Arc::new(Snapshot::build(loaded?)));
-        Ok(())
+        self.inner.refresh()
     }
 
     /// Whether the latest refresh failed: the database could not be read, and the snapshot

@@ -360,17 +360,7 @@ pub(crate) fn create_activation(
                 activations::config.eq(&input.config),
             ))
             .execute(conn)?;
-        record(
-            conn,
-            actor,
-            Change {
-                kind: "activation",
-                id,
-                name: &input.name,
-                before: None,
-                after: Some(activation_state(&row)),
-            },
-        )?;
+        record_activation(conn, actor, None, Some(&row))?;
         Ok(ActivationId(id))
     })
 }
@@ -397,17 +387,7 @@ pub(crate) fn update_activation(
                 activations::config.eq(&input.config),
             ))
             .execute(conn)?;
-        record(
-            conn,
-            actor,
-            Change {
-                kind: "activation",
-                id: id.0,
-                name: &input.name,
-                before: Some(activation_state(&before[at])),
-                after: Some(activation_state(&after[at])),
-            },
-        )?;
+        record_activation(conn, actor, Some(&before[at]), Some(&after[at]))?;
         Ok(())
     })
 }
@@ -461,17 +441,7 @@ pub(crate) fn delete_activation(
             });
         }
         diesel::delete(activations::table.filter(activations::id.eq(id.0))).execute(conn)?;
-        record(
-            conn,
-            actor,
-            Change {
-                kind: "activation",
-                id: id.0,
-                name: &deleted.name,
-                before: Some(activation_state(deleted)),
-                after: None,
-            },
-        )?;
+        record_activation(conn, actor, Some(deleted), None)?;
         Ok(())
     })
 }
@@ -565,6 +535,29 @@ fn record_flag(
             name: &name,
             before: before.map(|(_, state)| state),
             after: after.map(|(_, state)| state),
+        },
+    )
+}
+
+/// Records an activation write: its row before and after (`None` when created or deleted).
+fn record_activation(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    before: Option<&ActivationRow>,
+    after: Option<&ActivationRow>,
+) -> Result<(), Error> {
+    let Some(current) = after.or(before) else {
+        return Ok(());
+    };
+    record(
+        conn,
+        actor,
+        Change {
+            kind: "activation",
+            id: current.id,
+            name: &current.name,
+            before: before.map(activation_state),
+            after: after.map(activation_state),
         },
     )
 }
