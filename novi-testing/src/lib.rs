@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, missing_docs)] // test support: failing loudly is the point
 
+pub mod postgres;
 pub mod server;
 
 pub use novi_client::Backend;

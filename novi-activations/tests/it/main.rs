@@ -6,6 +6,9 @@
 mod composite;
 mod date_time;
 mod integrity;
+#[path = "../common/invariants.rs"]
+mod invariants;
+mod properties;
 mod registry;
 mod targeting;
 mod unleash;

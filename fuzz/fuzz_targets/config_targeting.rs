@@ -1,0 +1,13 @@
+//! Any config for EnvironmentActivation, UserListActivation, IpRangeActivation, checked with the standard contexts and a fuzzed one.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    novi_fuzz::config_target(
+        &[
+            "EnvironmentActivation",
+            "UserListActivation",
+            "IpRangeActivation",
+        ],
+        data,
+    );
+});
