@@ -87,6 +87,11 @@ impl Spawned {
         request_to(self.port, method, path, body, headers)
     }
 
+    /// Sends `request` byte for byte and reads the whole answer (see [`raw_request_to`]).
+    pub fn raw_request(&self, request: &[u8]) -> Response {
+        raw_request_to(self.port, request)
+    }
+
     /// Sends SIGTERM and waits (at most 30 s) for the process to exit; returns its status and
     /// the rest of its log.
     pub fn terminate(mut self) -> (ExitStatus, Vec<String>) {
@@ -134,19 +139,38 @@ pub fn request_to(
         .iter()
         .map(|(name, value)| format!("{name}: {value}\r\n"))
         .collect();
+    let body = body.unwrap_or("");
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    raw_request_to(port, &[head.as_bytes(), body.as_bytes()].concat())
+}
+
+/// Sends `request` to 127.0.0.1:`port` byte for byte, whatever it holds (bytes that are not
+/// UTF-8, a malformed head, a chunked body), and reads the whole answer. A server may answer
+/// and close before it has read all of a request (a body over its limit); the answer is read
+/// all the same.
+pub fn raw_request_to(port: u16, request: &[u8]) -> Response {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionReset};
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    let body = body.unwrap_or("");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
+    if let Err(err) = stream.write_all(request) {
+        assert!(
+            matches!(err.kind(), BrokenPipe | ConnectionReset),
+            "sending the request: {err}"
+        );
+    }
+    let mut raw = Vec::new();
+    if let Err(err) = stream.read_to_end(&mut raw) {
+        assert!(
+            err.kind() == ConnectionReset && !raw.is_empty(),
+            "reading the answer: {err}"
+        );
+    }
+    let raw = String::from_utf8(raw).expect("the answer is UTF-8");
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
     let status = head
         .split(' ')

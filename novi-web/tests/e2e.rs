@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use novi_testing::server::Spawned;
+use novi_testing::server::{Response, Spawned};
 use serde_json::{Value, json};
 
 #[test]
@@ -193,4 +193,100 @@ fn a_short_token_is_refused_at_start() {
         "{stderr}"
     );
     assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+/// Asserts `status` and a JSON body with an `error` message.
+#[track_caller]
+fn assert_json_error(answer: &Response, status: u16, what: &str) {
+    let shown: String = answer.body.chars().take(300).collect();
+    assert_eq!(answer.status, status, "{what}: {}\n{shown}", answer.headers);
+    assert!(
+        answer
+            .headers
+            .to_ascii_lowercase()
+            .contains("\r\ncontent-type: application/json"),
+        "{what}: {}",
+        answer.headers
+    );
+    let body: Value = serde_json::from_str(&answer.body)
+        .unwrap_or_else(|err| panic!("{what}: the body is not JSON ({err}): {shown}"));
+    assert!(body["error"].is_string(), "{what}: {shown}");
+}
+
+#[test]
+fn the_nastiest_requests_get_json_4xx_and_the_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Spawned::start(
+        Path::new(env!("CARGO_BIN_EXE_novi-web")),
+        &["--sample-data", "--bind", "127.0.0.1:0", "--workers", "1"],
+        dir.path(),
+        &[],
+    );
+    let over_the_limit = format!(r#"{{"name": "{}"}}"#, "x".repeat(novi_web::BODY_LIMIT));
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let deep_config = format!(r#"{{"name": "x", "class_name": "OrActivation", "config": {deep}}}"#);
+    let ids: Vec<String> = (100_000..110_000).map(|id| id.to_string()).collect();
+    let unknown_ids = format!(r#"{{"name": "x", "activations": [{}]}}"#, ids.join(","));
+    let array = format!("[{}]", ["1"; 10_000].join(","));
+    for (method, path, body, status) in [
+        ("POST", "/flags", over_the_limit.as_str(), 413),
+        ("PUT", "/activations/4", &over_the_limit, 413),
+        ("POST", "/evaluatedFlags", &over_the_limit, 413),
+        ("POST", "/evaluatedFlags", &deep, 400),
+        ("POST", "/activations", &deep_config, 400),
+        ("POST", "/evaluatedFlags/Combo%20OR", &array, 400),
+        ("POST", "/flags", &unknown_ids, 422),
+        ("GET", "/flags/%FF%FE", "", 400),
+        ("PUT", "/flags/Combo%00OR", r#"{"status": false}"#, 404),
+        ("DELETE", "/activations/2147483648", "", 400),
+        ("GET", "/audit?limit=99999999999999999999", "", 400),
+    ] {
+        let answer = server.request(method, path, Some(body));
+        assert_json_error(&answer, status, &format!("{method} {path}"));
+    }
+
+    // A chunked body has no length to refuse up front: it is cut off at the limit.
+    let chunk = format!("{:x}\r\n{}\r\n", 1 << 16, " ".repeat(1 << 16));
+    let chunked = format!(
+        "POST /evaluatedFlags HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n{}0\r\n\r\n",
+        chunk.repeat(novi_web::BODY_LIMIT / (1 << 16) + 1)
+    );
+    assert_json_error(
+        &server.raw_request(chunked.as_bytes()),
+        413,
+        "a chunked body over the limit",
+    );
+    // Bytes that are not UTF-8 (and not even ASCII) in the path itself: actix-http refuses the
+    // request line before any route sees it, with a bare 400 and no body, which this server
+    // cannot make JSON. It must still answer and go on serving.
+    let raw_path = server.raw_request(
+        b"GET /flags/\xFF\xFE HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(
+        (raw_path.status, raw_path.body.as_str()),
+        (400, ""),
+        "{raw_path:?}"
+    );
+
+    let health = server.request("GET", "/health", None);
+    assert_eq!(health.status, 200, "{health:?}");
+    let on = server.request(
+        "POST",
+        "/evaluatedFlags/Combo%20OR",
+        Some(r#"{"seed": 333, "variant": "A"}"#),
+    );
+    assert_eq!(
+        (
+            on.status,
+            serde_json::from_str::<Value>(&on.body).unwrap()["status"].clone()
+        ),
+        (200, json!(true))
+    );
+    let (status, log) = server.terminate();
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        !log.iter().any(|line| line.contains("panicked")),
+        "{}",
+        log.join("\n")
+    );
 }

@@ -196,3 +196,30 @@ proptest! {
         }
     }
 }
+
+/// What the fuzzer found (`config_variant`, `config_rollout`): a row that draws at random (a
+/// stickiness key the context lacks, or `default` stickiness without `userId` or `sessionId`)
+/// makes the composite holding it (row 4) draw too, and the invariants once expected that
+/// composite to be deterministic. Both inputs, trimmed, stay here.
+#[test]
+fn fuzz_regressions_composites_of_random_rows() {
+    let mut contexts = invariants::standard_contexts();
+    contexts.push(
+        Context::try_from(serde_json::json!({"environment": "production", "userrceId": "alice"}))
+            .unwrap(),
+    );
+    for (class_name, config) in [
+        (
+            "VariantActivation",
+            r#"{"groupId": "pricing", "stickiness": "u.erId", "variants": [{"name": "a", "weight": 1}, {"name": "c", "weight": 3}]}"#,
+        ),
+        (
+            "GradualRolloutActivation",
+            r#"{"percentage": 5, "stickiness": "default"}"#,
+        ),
+    ] {
+        for _ in 0..50 {
+            assert!(invariants::check_config(class_name, config, &contexts));
+        }
+    }
+}

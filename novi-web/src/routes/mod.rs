@@ -132,12 +132,20 @@ fn parse_json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, 
             "the request body is empty; send a JSON object".into(),
         ));
     }
+    // Serde reads a JSON array into a struct, as its fields in order; the bodies are objects.
+    if body.trim_ascii_start().starts_with(b"[") {
+        return Err(ApiError::BadRequest(
+            "invalid request body: a JSON array, not an object".into(),
+        ));
+    }
     serde_json::from_slice(body)
         .map_err(|err| ApiError::BadRequest(format!("invalid request body: {err}")))
 }
 
 /// The flag name in the request path after `prefix`, percent-decoded. Bytes that are not
-/// UTF-8 are refused (a lossy decoding would turn them into another, real, name).
+/// UTF-8 are refused (a lossy decoding would turn them into another, real, name). A name with
+/// a NUL is answered as not found before it reaches the database: no flag can have one (writes
+/// refuse control characters), and PostgreSQL fails any query that holds one.
 fn flag_name(req: &HttpRequest, prefix: &str) -> Result<String, ApiError> {
     let raw = req.uri().path().strip_prefix(prefix).unwrap_or_default();
     let bytes = raw.as_bytes();
@@ -160,8 +168,12 @@ fn flag_name(req: &HttpRequest, prefix: &str) -> Result<String, ApiError> {
             }
         }
     }
-    String::from_utf8(decoded)
-        .map_err(|_| ApiError::BadRequest("the flag name in the path is not valid UTF-8".into()))
+    let name = String::from_utf8(decoded)
+        .map_err(|_| ApiError::BadRequest("the flag name in the path is not valid UTF-8".into()))?;
+    if name.contains('\0') {
+        return Err(novi_client::Error::FlagNotFound(name).into());
+    }
+    Ok(name)
 }
 
 /// Runs blocking client work (database writes) off the async workers.

@@ -6,6 +6,7 @@
 mod audit;
 mod auth;
 mod authoring;
+mod bad_input;
 mod errors;
 mod openapi;
 mod python_routes;
@@ -78,19 +79,24 @@ where
     }
 }
 
+/// `method path` with an optional JSON body (any bytes, labelled `application/json`).
+pub fn request(method: Method, path: &str, body: Option<&[u8]>) -> test::TestRequest {
+    let req = test::TestRequest::default().method(method).uri(path);
+    match body {
+        Some(body) => req
+            .insert_header(("content-type", "application/json"))
+            .set_payload(body.to_owned()),
+        None => req,
+    }
+}
+
 /// Sends `method path` with an optional JSON body.
 pub async fn send<S, B>(app: &S, method: Method, path: &str, body: Option<&str>) -> Answer
 where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    let mut req = test::TestRequest::default().method(method).uri(path);
-    if let Some(body) = body {
-        req = req
-            .insert_header(("content-type", "application/json"))
-            .set_payload(body.to_owned());
-    }
-    call(app, req).await
+    call(app, request(method, path, body.map(str::as_bytes))).await
 }
 
 /// Asserts the status and that the body is a JSON error whose message contains `words`.
