@@ -92,7 +92,7 @@ pub fn connect(url: &DatabaseUrl) -> Result<DbConnection, Error> {
             Ok(DbConnection::Sqlite(conn))
         }
         #[cfg(feature = "postgres")]
-        Backend::Postgres => diesel::PgConnection::establish(url.target())
+        Backend::Postgres => diesel::PgConnection::establish(&with_connect_timeout(url.target()))
             .map(DbConnection::Postgres)
             .map_err(connect_error),
         #[cfg(feature = "mysql")]
@@ -148,6 +148,27 @@ impl ConnectionManager {
     }
 }
 
+/// How long a PostgreSQL connection attempt may take, unless the URL says otherwise: a server
+/// that does not answer (rather than refusing) fails the attempt instead of blocking it for the
+/// operating system's TCP timeout.
+#[cfg(feature = "postgres")]
+const PG_CONNECT_TIMEOUT_SECS: u32 = 10;
+
+/// `target` with libpq's `connect_timeout` set, when it sets none.
+#[cfg(feature = "postgres")]
+fn with_connect_timeout(target: &str) -> std::borrow::Cow<'_, str> {
+    if target.contains("connect_timeout") {
+        return target.into();
+    }
+    if target.starts_with("postgres://") || target.starts_with("postgresql://") {
+        let separator = if target.contains('?') { '&' } else { '?' };
+        format!("{target}{separator}connect_timeout={PG_CONNECT_TIMEOUT_SECS}").into()
+    } else {
+        // A key=value connection string.
+        format!("{target} connect_timeout={PG_CONNECT_TIMEOUT_SECS}").into()
+    }
+}
+
 impl r2d2::ManageConnection for ConnectionManager {
     type Connection = DbConnection;
     type Error = Error;
@@ -195,4 +216,25 @@ pub(crate) fn pool(url: &DatabaseUrl, max_size: u32, timeout: Duration, permanen
     builder
         .error_handler(Box::new(r2d2::NopErrorHandler))
         .build_unchecked(ConnectionManager::new(url.clone()))
+}
+
+#[cfg(all(test, feature = "postgres"))]
+mod tests {
+    #[test]
+    fn postgres_connections_time_out_unless_the_url_says_otherwise() {
+        for (url, expected) in [
+            ("postgres://u@h/db", "postgres://u@h/db?connect_timeout=10"),
+            (
+                "postgresql://u@h/db?sslmode=disable",
+                "postgresql://u@h/db?sslmode=disable&connect_timeout=10",
+            ),
+            (
+                "postgres://u@h/db?connect_timeout=2",
+                "postgres://u@h/db?connect_timeout=2",
+            ),
+            ("host=h dbname=db", "host=h dbname=db connect_timeout=10"),
+        ] {
+            assert_eq!(super::with_connect_timeout(url), expected);
+        }
+    }
 }
