@@ -141,7 +141,9 @@ enum Needs {
 }
 
 fn needs(method: &Method, path: &str) -> Needs {
-    let evaluation = path == "/evaluatedFlags" || path.starts_with("/evaluatedFlags/");
+    let evaluation = path == "/evaluatedFlags"
+        || path.starts_with("/evaluatedFlags/")
+        || path.starts_with("/ofrep/v1/evaluate/");
     if path == "/health" || method == Method::OPTIONS {
         Needs::Nothing
     } else if path == "/audit" || path.starts_with("/audit/") {
@@ -251,6 +253,14 @@ mod tests {
     fn routes_are_classified() {
         assert_eq!(needs(&Method::POST, "/evaluatedFlags/x"), Needs::Read);
         assert_eq!(needs(&Method::POST, "/evaluatedFlags"), Needs::Read);
+        assert_eq!(
+            needs(&Method::POST, "/ofrep/v1/evaluate/flags"),
+            Needs::Read
+        );
+        assert_eq!(
+            needs(&Method::POST, "/ofrep/v1/evaluate/flags/x"),
+            Needs::Read
+        );
         assert_eq!(needs(&Method::GET, "/flags"), Needs::Read);
         assert_eq!(needs(&Method::HEAD, "/activations/1"), Needs::Read);
         assert_eq!(needs(&Method::POST, "/flags"), Needs::Admin);

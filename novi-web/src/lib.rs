@@ -29,7 +29,7 @@ pub use auth::{MIN_TOKEN_LEN, Token, TokenError, Tokens};
 pub use error::ApiError;
 pub use routes::{BODY_LIMIT, ROUTES};
 pub use server::{Config, SAMPLE_DATA, connect, run, serve};
-pub use state::AppState;
+pub use state::{AppState, DEFAULT_TARGETING_KEY};
 
 use actix_web::{
     App, Error,

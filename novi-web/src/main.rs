@@ -58,6 +58,11 @@ struct Args {
     /// Allow writes without an admin token on an address beyond loopback.
     #[arg(long)]
     insecure_open_writes: bool,
+
+    /// The context key that OpenFeature's `targetingKey` (OFREP routes) is copied to, unless
+    /// the context sets it itself.
+    #[arg(long, default_value = novi_web::DEFAULT_TARGETING_KEY)]
+    targeting_key: String,
 }
 
 fn tokens(specs: &[String], label: &str) -> anyhow::Result<Vec<Token>> {
@@ -86,5 +91,6 @@ fn main() -> anyhow::Result<()> {
         access_log: args.access_log,
         tokens,
         insecure_open_writes: args.insecure_open_writes,
+        targeting_key: args.targeting_key,
     })
 }

@@ -34,6 +34,8 @@ pub struct Config {
     pub tokens: Tokens,
     /// Serve writes without an admin token even on an address beyond loopback.
     pub insecure_open_writes: bool,
+    /// The context key OFREP's `targetingKey` is copied to.
+    pub targeting_key: String,
 }
 
 impl Default for Config {
@@ -47,6 +49,7 @@ impl Default for Config {
             access_log: false,
             tokens: Tokens::default(),
             insecure_open_writes: false,
+            targeting_key: crate::DEFAULT_TARGETING_KEY.to_owned(),
         }
     }
 }
@@ -108,7 +111,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = web::Data::new(
         AppState::new(client)
             .with_tokens(config.tokens.clone())
-            .with_access_log(config.access_log),
+            .with_access_log(config.access_log)
+            .with_targeting_key(config.targeting_key.clone()),
     );
     let mut server = HttpServer::new(move || app(state.clone()));
     if let Some(workers) = config.workers {

@@ -7,6 +7,9 @@ use novi_client::Client;
 
 use crate::{auth::Tokens, render::StoredJson};
 
+/// The context key OFREP's `targetingKey` goes to unless configured otherwise.
+pub const DEFAULT_TARGETING_KEY: &str = "userId";
+
 /// Registered once with `app_data`.
 #[derive(Debug)]
 pub struct AppState {
@@ -16,6 +19,8 @@ pub struct AppState {
     pub(crate) tokens: Tokens,
     /// Whether [`crate::app`] logs a line per request.
     pub(crate) access_log: bool,
+    /// The context key OFREP's `targetingKey` is copied to.
+    targeting_key: String,
     /// The flags' stored JSON for the latest snapshot a request saw.
     stored_json: ArcSwapOption<StoredJson>,
 }
@@ -27,6 +32,7 @@ impl AppState {
             client,
             tokens: Tokens::default(),
             access_log: false,
+            targeting_key: DEFAULT_TARGETING_KEY.to_owned(),
             stored_json: ArcSwapOption::empty(),
         }
     }
@@ -43,6 +49,18 @@ impl AppState {
     pub fn with_access_log(mut self, enabled: bool) -> AppState {
         self.access_log = enabled;
         self
+    }
+
+    /// Copies OFREP's `targetingKey` to `key` in evaluation contexts (default
+    /// [`DEFAULT_TARGETING_KEY`], the stickiness key of rollouts and variants).
+    pub fn with_targeting_key(mut self, key: impl Into<String>) -> AppState {
+        self.targeting_key = key.into();
+        self
+    }
+
+    /// The context key OFREP's `targetingKey` is copied to.
+    pub(crate) fn targeting_key(&self) -> &str {
+        &self.targeting_key
     }
 
     /// The current snapshot with its flags' stored JSON, rendered again only after the

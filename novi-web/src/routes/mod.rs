@@ -6,6 +6,7 @@ mod audit;
 mod evaluated;
 mod flags;
 mod health;
+mod ofrep;
 
 use actix_web::{
     HttpRequest, HttpResponse, Resource,
@@ -32,6 +33,8 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/activations/{id}", &["GET", "PUT", "DELETE"]),
     ("/audit", &["GET"]),
     ("/health", &["GET"]),
+    ("/ofrep/v1/evaluate/flags", &["POST"]),
+    ("/ofrep/v1/evaluate/flags/{key}", &["POST"]),
 ];
 
 /// Registers every route.
@@ -41,6 +44,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     activations::configure(cfg);
     audit::configure(cfg);
     health::configure(cfg);
+    ofrep::configure(cfg);
 }
 
 /// A resource whose other methods get a JSON 405 with `Allow`, and `OPTIONS` a 204 with it.

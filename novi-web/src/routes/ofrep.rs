@@ -1,0 +1,219 @@
+//! OpenFeature Remote Evaluation Protocol (OFREP): `POST /ofrep/v1/evaluate/flags/{key}`,
+//! the bulk `POST /ofrep/v1/evaluate/flags` (with an `ETag`, and 304 for a matching
+//! `If-None-Match`). Any OpenFeature SDK with an OFREP
+//! provider evaluates Novi's flags through them. Evaluation reads the snapshot only.
+//!
+//! A flag's answer:
+//!
+//! | Novi | `value` | `variant` | `reason` |
+//! |---|---|---|---|
+//! | status false | `false` | `off` | `DISABLED` |
+//! | on, no activations | `true` | `on` | `STATIC` |
+//! | on, every activation matched, no variant | `true` | `on` | `TARGETING_MATCH` |
+//! | on, a variant chosen | its payload (string, number or JSON), else `true` | its name | `SPLIT` |
+//! | an activation said no | `false` | `off` | `DEFAULT` |
+//! | an activation cannot be built | `false` | `off` | `ERROR` |
+//!
+//! `metadata` holds Novi's own reason (`noviReason`, `noviActivation`) and the flag id. A
+//! context value an activation cannot use is `INVALID_CONTEXT`; an unknown flag is
+//! `FLAG_NOT_FOUND` (404).
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use novi_client::{Context, Evaluation, FlagRecord, PayloadKind, Reason, Variant};
+use serde_json::{Map, Value, json};
+
+use super::{flag_name, read_body, resource, state};
+use crate::{ApiError, dto::reason_code};
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/ofrep/v1/evaluate/flags", "POST, OPTIONS").route(web::post().to(evaluate_all)),
+    )
+    .service(
+        resource("/ofrep/v1/evaluate/flags/{key}", "POST, OPTIONS")
+            .route(web::post().to(evaluate_flag)),
+    );
+}
+
+/// An OFREP error: its status, `errorCode` and `errorDetails`.
+struct Failure {
+    status: u16,
+    code: &'static str,
+    details: String,
+}
+
+impl Failure {
+    fn invalid_context(details: impl Into<String>) -> Failure {
+        Failure {
+            status: 400,
+            code: "INVALID_CONTEXT",
+            details: details.into(),
+        }
+    }
+
+    /// The failure as a bulk item or a single answer's body (with the flag's key when known).
+    fn to_json(&self, key: Option<&str>) -> Value {
+        let mut body = json!({"errorCode": self.code, "errorDetails": self.details});
+        if let Some(key) = key {
+            body["key"] = json!(key);
+        }
+        body
+    }
+
+    fn response(&self, key: Option<&str>) -> HttpResponse {
+        let status = actix_web::http::StatusCode::from_u16(self.status)
+            .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
+        HttpResponse::build(status).json(self.to_json(key))
+    }
+}
+
+/// The evaluation context of a request body `{"context": {...}}`, with `targetingKey` copied to
+/// the configured stickiness key (`userId` by default) unless the context sets that key itself.
+fn request_context(body: &[u8], targeting_key: &str) -> Result<Context, Failure> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Context::default());
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|err| Failure {
+        status: 400,
+        code: "PARSE_ERROR",
+        details: format!("the body is not valid JSON: {err}"),
+    })?;
+    let Value::Object(mut request) = value else {
+        return Err(Failure::invalid_context(
+            "the body must be a JSON object: {\"context\": {...}}",
+        ));
+    };
+    let mut context = match request.remove("context") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(context)) => context,
+        Some(_) => return Err(Failure::invalid_context("`context` must be a JSON object")),
+    };
+    match context.get("targetingKey") {
+        Some(Value::String(key)) if !context.contains_key(targeting_key) => {
+            let key = Value::String(key.clone());
+            context.insert(targeting_key.to_owned(), key);
+        }
+        None | Some(Value::String(_)) => {}
+        Some(_) => return Err(Failure::invalid_context("`targetingKey` must be a string")),
+    }
+    Ok(Context::from(context))
+}
+
+/// A flag's OFREP answer, or the failure a bad context value makes.
+fn evaluation_json(flag: &FlagRecord, evaluation: &Evaluation) -> Result<Value, Failure> {
+    if let Reason::EvaluationError { error, .. } = &evaluation.reason {
+        return Err(Failure::invalid_context(format!(
+            "flag `{}`: {error}",
+            flag.name
+        )));
+    }
+    let (value, variant, reason) = match (&evaluation.reason, evaluation.variant.as_deref()) {
+        (Reason::Disabled, _) => (json!(false), "off", "DISABLED"),
+        (Reason::NoActivations, _) => (json!(true), "on", "STATIC"),
+        (Reason::AllMatched, Some(variant)) => {
+            (variant_value(variant), variant.name.as_str(), "SPLIT")
+        }
+        (Reason::AllMatched, None) => (json!(true), "on", "TARGETING_MATCH"),
+        (Reason::ActivationError { .. }, _) => (json!(false), "off", "ERROR"),
+        _ => (json!(false), "off", "DEFAULT"),
+    };
+    let (code, activation) = reason_code(&evaluation.reason);
+    let mut metadata = json!({"flagId": flag.id.0, "noviReason": code});
+    if let Some(activation) = activation {
+        metadata["noviActivation"] = json!(activation);
+    }
+    if let Reason::ActivationError { error, .. } = &evaluation.reason {
+        metadata["errorDetails"] = json!(error.to_string());
+    }
+    Ok(json!({
+        "key": flag.name,
+        "value": value,
+        "variant": variant,
+        "reason": reason,
+        "metadata": metadata,
+    }))
+}
+
+/// A chosen variant's value: its payload read by its kind, or `true` without one.
+fn variant_value(variant: &Variant) -> Value {
+    let Some(payload) = &variant.payload else {
+        return json!(true);
+    };
+    match payload.kind {
+        PayloadKind::String => json!(payload.value),
+        // Payloads are checked when the activation is built; text that does not read is kept.
+        PayloadKind::Number | PayloadKind::Json => {
+            serde_json::from_str(&payload.value).unwrap_or_else(|_| json!(payload.value))
+        }
+        _ => json!(payload.value),
+    }
+}
+
+async fn evaluate_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let key = flag_name(&req, "/ofrep/v1/evaluate/flags/")?;
+    let state = state(&req)?;
+    let ctx = match request_context(&read_body(payload).await?, state.targeting_key()) {
+        Ok(ctx) => ctx,
+        Err(failure) => return Ok(failure.response(Some(&key))),
+    };
+    let snapshot = state.client.snapshot();
+    let Some((flag, evaluation)) = snapshot.evaluate_with_record(&key, &ctx) else {
+        return Ok(Failure {
+            status: 404,
+            code: "FLAG_NOT_FOUND",
+            details: format!("flag `{key}` does not exist"),
+        }
+        .response(Some(&key)));
+    };
+    Ok(match evaluation_json(flag, &evaluation) {
+        Ok(body) => HttpResponse::Ok().json(body),
+        Err(failure) => failure.response(Some(&key)),
+    })
+}
+
+async fn evaluate_all(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let state = state(&req)?;
+    let ctx = match request_context(&read_body(payload).await?, state.targeting_key()) {
+        Ok(ctx) => ctx,
+        Err(failure) => return Ok(failure.response(None)),
+    };
+    let snapshot = state.client.snapshot();
+    let flags: Vec<Value> = snapshot
+        .evaluate_all(&ctx)
+        .map(|(flag, evaluation)| {
+            evaluation_json(flag, &evaluation)
+                .unwrap_or_else(|failure| failure.to_json(Some(&flag.name)))
+        })
+        .collect();
+    let body = serde_json::to_vec(&json!({ "flags": flags })).map_err(|_| ApiError::Internal)?;
+    let etag = etag(&body);
+    if if_none_match(&req, &etag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag))
+        .content_type("application/json")
+        .body(body))
+}
+
+/// A strong entity tag for a bulk answer: a hash of its bytes, so that the same flags and
+/// context give the same tag in every replica.
+fn etag(body: &[u8]) -> String {
+    let mut hasher = DefaultHasher::new();
+    body.hash(&mut hasher);
+    format!("\"{:016x}{:08x}\"", hasher.finish(), body.len())
+}
+
+/// Whether `If-None-Match` lists `etag` (or is `*`). Weak tags compare by their opaque part.
+fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == "*" || tag == etag)
+}
