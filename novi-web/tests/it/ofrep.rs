@@ -11,44 +11,9 @@ use serde_json::{Value, json};
 
 use crate::{TestDb, block_on, call, init, init_state, request, send};
 
-/// Flags of every kind beside the sample's: created through the authoring routes.
-const SETUP: &[(&str, &str)] = &[
-    (
-        "/activations",
-        r#"{"name": "pricing", "class_name": "VariantActivation", "config": {"groupId": "pricing", "stickiness": "userId", "variants": [{"name": "cheap", "weight": 1, "payload": {"type": "json", "value": "{\"price\": 9, \"currency\": \"EUR\"}"}}]}}"#,
-    ),
-    (
-        "/activations",
-        r#"{"name": "colour", "class_name": "VariantActivation", "config": {"variants": [{"name": "blue", "weight": 1, "payload": {"type": "string", "value": "blue"}}]}}"#,
-    ),
-    (
-        "/activations",
-        r#"{"name": "limit", "class_name": "VariantActivation", "config": {"variants": [{"name": "high", "weight": 1, "payload": {"type": "number", "value": "12.5"}}]}}"#,
-    ),
-    (
-        "/activations",
-        r#"{"name": "everyone", "class_name": "GradualRolloutActivation", "config": {"percentage": 100, "stickiness": "userId"}}"#,
-    ),
-    (
-        "/activations",
-        r#"{"name": "nobody", "class_name": "GradualRolloutActivation", "config": {"percentage": 0, "stickiness": "userId"}}"#,
-    ),
-    (
-        "/activations",
-        r#"{"name": "half", "class_name": "GradualRolloutActivation", "config": {"percentage": 50, "stickiness": "userId", "groupId": "half"}}"#,
-    ),
-    ("/flags", r#"{"name": "pricing", "activations": [5]}"#),
-    ("/flags", r#"{"name": "colour", "activations": [6]}"#),
-    ("/flags", r#"{"name": "limit", "activations": [7]}"#),
-    ("/flags", r#"{"name": "rollout", "activations": [8]}"#),
-    ("/flags", r#"{"name": "nobody", "activations": [9]}"#),
-    ("/flags", r#"{"name": "half", "activations": [10]}"#),
-    ("/flags", r#"{"name": "plain"}"#),
-    (
-        "/flags",
-        r#"{"name": "off", "status": false, "activations": [8]}"#,
-    ),
-];
+/// Flags of every kind beside the sample's, created through the authoring routes (ids 5 to
+/// 10 are the activations, in order). The Node OFREP test (`tests/ofrep_node.rs`) uses them too.
+const SETUP: &str = include_str!("../fixtures/ofrep_flags.json");
 
 fn ofrep(key: &str) -> String {
     format!("/ofrep/v1/evaluate/flags/{key}")
@@ -59,12 +24,17 @@ fn every_kind_of_flag_answers_with_its_value_variant_and_reason() {
     let db = TestDb::new(Backend::Sqlite);
     block_on(async {
         let app = init(db.sample_client()).await;
-        for (path, body) in SETUP {
-            assert_eq!(
-                send(&app, Method::POST, path, Some(body)).await.status,
-                201,
-                "{body}"
-            );
+        let setup: Vec<Value> = serde_json::from_str(SETUP).unwrap();
+        for step in &setup {
+            let body = step["body"].to_string();
+            let answer = send(
+                &app,
+                Method::POST,
+                step["path"].as_str().unwrap(),
+                Some(&body),
+            )
+            .await;
+            assert_eq!(answer.status, 201, "{body}");
         }
         let context = r#"{"context": {"targetingKey": "user-7", "seed": 333, "variant": "A"}}"#;
         for (key, value, variant, reason) in [
