@@ -60,6 +60,7 @@ mod connection;
 mod error;
 pub mod flag;
 mod models;
+mod resolution;
 pub mod schema;
 mod snapshot;
 mod store;
@@ -74,6 +75,7 @@ pub use error::Error;
 pub use models::{
     ActivationInput, ActivationRecord, Actor, AuditEntry, FlagId, FlagInput, FlagRecord, FlagUpdate,
 };
+pub use resolution::{Resolution, ResolutionReason};
 pub use snapshot::{Evaluation, Reason, Snapshot};
 pub use url::{Backend, DatabaseUrl, UnsupportedScheme, UrlDialect};
 

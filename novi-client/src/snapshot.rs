@@ -60,6 +60,31 @@ pub enum Reason {
     },
 }
 
+impl Reason {
+    /// Its code, as `novi-web` sends it: `disabled`, `no_activations`, `all_matched`,
+    /// `not_matched`, `activation_error` or `evaluation_error`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::Disabled => "disabled",
+            Reason::NoActivations => "no_activations",
+            Reason::AllMatched => "all_matched",
+            Reason::NotMatched { .. } => "not_matched",
+            Reason::ActivationError { .. } => "activation_error",
+            Reason::EvaluationError { .. } => "evaluation_error",
+        }
+    }
+
+    /// The activation the reason names, if any.
+    pub fn activation(&self) -> Option<ActivationId> {
+        match self {
+            Reason::NotMatched { activation }
+            | Reason::ActivationError { activation, .. }
+            | Reason::EvaluationError { activation, .. } => Some(*activation),
+            Reason::Disabled | Reason::NoActivations | Reason::AllMatched => None,
+        }
+    }
+}
+
 impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

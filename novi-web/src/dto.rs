@@ -71,25 +71,11 @@ fn serialize_display<S: serde::Serializer>(
     serializer.collect_str(*value)
 }
 
-/// A reason's code on the wire (`all_matched`, …) and the activation it names, if any.
-pub(crate) fn reason_code(reason: &Reason) -> (&'static str, Option<i32>) {
-    match reason {
-        Reason::Disabled => ("disabled", None),
-        Reason::NoActivations => ("no_activations", None),
-        Reason::AllMatched => ("all_matched", None),
-        Reason::NotMatched { activation } => ("not_matched", Some(activation.0)),
-        Reason::ActivationError { activation, .. } => ("activation_error", Some(activation.0)),
-        Reason::EvaluationError { activation, .. } => ("evaluation_error", Some(activation.0)),
-        _ => ("other", None),
-    }
-}
-
 impl<'a> From<&'a Reason> for ReasonDto<'a> {
     fn from(reason: &'a Reason) -> Self {
-        let (code, activation) = reason_code(reason);
         ReasonDto {
-            activation,
-            code,
+            activation: reason.activation().map(|id| id.0),
+            code: reason.code(),
             message: reason,
         }
     }

@@ -1,31 +1,21 @@
-//! OpenFeature Remote Evaluation Protocol (OFREP): `POST /ofrep/v1/evaluate/flags/{key}`,
+//! OpenFeature Remote Evaluation Protocol (OFREP): `POST /ofrep/v1/evaluate/flags/{key}` and
 //! the bulk `POST /ofrep/v1/evaluate/flags` (with an `ETag`, and 304 for a matching
-//! `If-None-Match`). Any OpenFeature SDK with an OFREP
-//! provider evaluates Novi's flags through them. Evaluation reads the snapshot only.
+//! `If-None-Match`). Any OpenFeature SDK with an OFREP provider evaluates Novi's flags through
+//! them. Evaluation reads the snapshot only.
 //!
-//! A flag's answer:
-//!
-//! | Novi | `value` | `variant` | `reason` |
-//! |---|---|---|---|
-//! | status false | `false` | `off` | `DISABLED` |
-//! | on, no activations | `true` | `on` | `STATIC` |
-//! | on, every activation matched, no variant | `true` | `on` | `TARGETING_MATCH` |
-//! | on, a variant chosen | its payload (string, number or JSON), else `true` | its name | `SPLIT` |
-//! | an activation said no | `false` | `off` | `DEFAULT` |
-//! | an activation cannot be built | `false` | `off` | `ERROR` |
-//!
-//! `metadata` holds Novi's own reason (`noviReason`, `noviActivation`) and the flag id. A
-//! context value an activation cannot use is `INVALID_CONTEXT`; an unknown flag is
+//! A flag's `value`, `variant` and `reason` are [`Evaluation::resolution`]'s (its docs have the
+//! table); `metadata` holds the flag id and Novi's own reason (`noviReason`, `noviActivation`).
+//! A context value an activation cannot use is `INVALID_CONTEXT`; an unknown flag is
 //! `FLAG_NOT_FOUND` (404).
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use novi_client::{Context, Evaluation, FlagRecord, PayloadKind, Reason, Variant};
+use novi_client::{Context, Evaluation, FlagRecord, Reason};
 use serde_json::{Map, Value, json};
 
 use super::{flag_name, read_body, resource, state};
-use crate::{ApiError, dto::reason_code};
+use crate::ApiError;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -103,52 +93,24 @@ fn request_context(body: &[u8], targeting_key: &str) -> Result<Context, Failure>
 
 /// A flag's OFREP answer, or the failure a bad context value makes.
 fn evaluation_json(flag: &FlagRecord, evaluation: &Evaluation) -> Result<Value, Failure> {
-    if let Reason::EvaluationError { error, .. } = &evaluation.reason {
-        return Err(Failure::invalid_context(format!(
-            "flag `{}`: {error}",
-            flag.name
-        )));
+    let resolution = evaluation
+        .resolution()
+        .map_err(|error| Failure::invalid_context(format!("flag `{}`: {error}", flag.name)))?;
+    let reason = &evaluation.reason;
+    let mut metadata = json!({"flagId": flag.id.0, "noviReason": reason.code()});
+    if let Some(activation) = reason.activation() {
+        metadata["noviActivation"] = json!(activation.0);
     }
-    let (value, variant, reason) = match (&evaluation.reason, evaluation.variant.as_deref()) {
-        (Reason::Disabled, _) => (json!(false), "off", "DISABLED"),
-        (Reason::NoActivations, _) => (json!(true), "on", "STATIC"),
-        (Reason::AllMatched, Some(variant)) => {
-            (variant_value(variant), variant.name.as_str(), "SPLIT")
-        }
-        (Reason::AllMatched, None) => (json!(true), "on", "TARGETING_MATCH"),
-        (Reason::ActivationError { .. }, _) => (json!(false), "off", "ERROR"),
-        _ => (json!(false), "off", "DEFAULT"),
-    };
-    let (code, activation) = reason_code(&evaluation.reason);
-    let mut metadata = json!({"flagId": flag.id.0, "noviReason": code});
-    if let Some(activation) = activation {
-        metadata["noviActivation"] = json!(activation);
-    }
-    if let Reason::ActivationError { error, .. } = &evaluation.reason {
+    if let Reason::ActivationError { error, .. } = reason {
         metadata["errorDetails"] = json!(error.to_string());
     }
     Ok(json!({
         "key": flag.name,
-        "value": value,
-        "variant": variant,
-        "reason": reason,
+        "value": resolution.value,
+        "variant": resolution.variant,
+        "reason": resolution.reason.as_str(),
         "metadata": metadata,
     }))
-}
-
-/// A chosen variant's value: its payload read by its kind, or `true` without one.
-fn variant_value(variant: &Variant) -> Value {
-    let Some(payload) = &variant.payload else {
-        return json!(true);
-    };
-    match payload.kind {
-        PayloadKind::String => json!(payload.value),
-        // Payloads are checked when the activation is built; text that does not read is kept.
-        PayloadKind::Number | PayloadKind::Json => {
-            serde_json::from_str(&payload.value).unwrap_or_else(|_| json!(payload.value))
-        }
-        _ => json!(payload.value),
-    }
 }
 
 async fn evaluate_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
