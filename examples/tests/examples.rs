@@ -87,3 +87,16 @@ fn custom_server_serves_the_downstream_activation() {
     let (status, _) = server.terminate();
     assert!(status.success());
 }
+
+#[test]
+fn openfeature_resolves_through_the_novi_provider() {
+    assert_eq!(
+        run("openfeature"),
+        concat!(
+            "Random Variant Feature: true (variant A, Split)\n",
+            "Combo AND: false (variant off, Default)\n",
+            "checkout-button: green (variant green, Split)\n",
+            "missing: FLAG_NOT_FOUND, so the default: false\n",
+        )
+    );
+}
