@@ -3,7 +3,7 @@
 use std::{
     sync::{
         Arc, Mutex, Weak,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         mpsc,
     },
     thread,
@@ -45,6 +45,18 @@ pub struct Client {
     actor: Arc<Actor>,
 }
 
+/// A client's connection pool, as [`Client::pool_state`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolState {
+    /// Connections open, busy or idle.
+    pub connections: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most connections the pool opens.
+    pub max_size: u32,
+}
+
 #[derive(Debug)]
 struct Inner {
     url: DatabaseUrl,
@@ -57,6 +69,8 @@ struct Inner {
     refresh_lock: Mutex<()>,
     /// Whether the latest refresh failed (the snapshot is then older than it should be).
     refresh_failing: AtomicBool,
+    /// How many refreshes failed since the client started.
+    refresh_failures: AtomicU64,
     /// Dropped with the client, which stops the background refresh.
     _stop_refresh: Option<mpsc::Sender<()>>,
 }
@@ -133,6 +147,7 @@ impl ClientBuilder {
             write_lock: Mutex::new(()),
             refresh_lock: Mutex::new(()),
             refresh_failing: AtomicBool::new(false),
+            refresh_failures: AtomicU64::new(0),
             _stop_refresh: stop_refresh,
         });
         if let (Some(interval), Some(stopped)) = (self.refresh_interval, stopped) {
@@ -160,6 +175,9 @@ impl Inner {
             .and_then(|mut conn| store::load_rows(&mut conn));
         self.refresh_failing
             .store(loaded.is_err(), Ordering::Relaxed);
+        if loaded.is_err() {
+            self.refresh_failures.fetch_add(1, Ordering::Relaxed);
+        }
         self.snapshot.store(Arc::new(Snapshot::build(loaded?)));
         Ok(())
     }
@@ -272,6 +290,22 @@ impl Client {
     /// (see [`Snapshot::loaded_at`]) is the last good one.
     pub fn refresh_failing(&self) -> bool {
         self.inner.refresh_failing.load(Ordering::Relaxed)
+    }
+
+    /// How many refreshes (background, explicit or after a write) failed since the client
+    /// started.
+    pub fn refresh_failures(&self) -> u64 {
+        self.inner.refresh_failures.load(Ordering::Relaxed)
+    }
+
+    /// The connection pool's state: connections open, and how many of them are idle.
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.inner.pool.state();
+        PoolState {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max_size: self.inner.pool.max_size(),
+        }
     }
 
     /// This client, writing as `label` through `route` in the audit log (the clone shares the

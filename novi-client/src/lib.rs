@@ -66,7 +66,7 @@ mod snapshot;
 mod store;
 mod url;
 
-pub use client::{Client, ClientBuilder, DEFAULT_REFRESH_INTERVAL};
+pub use client::{Client, ClientBuilder, DEFAULT_REFRESH_INTERVAL, PoolState};
 pub use connection::{
     ConnectionManager, DbConnection, PooledConnection, connect, revert_all_migrations,
     run_migrations,

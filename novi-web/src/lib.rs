@@ -20,6 +20,7 @@
 mod auth;
 mod dto;
 mod error;
+mod metrics;
 mod render;
 mod routes;
 mod server;
@@ -61,6 +62,8 @@ pub fn app(
             access_log,
             Logger::new(r#"%a "%r" %s %b %Dms"#).log_target("novi_web::access"),
         ))
+        // Outermost: it counts every answer, the guard's 401s included.
+        .wrap(from_fn(metrics::record))
         .configure(routes::configure)
         .default_service(web::to(routes::not_found))
 }

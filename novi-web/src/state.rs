@@ -5,7 +5,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwapOption;
 use novi_client::Client;
 
-use crate::{auth::Tokens, render::StoredJson};
+use crate::{auth::Tokens, metrics::Metrics, render::StoredJson};
 
 /// The context key OFREP's `targetingKey` goes to unless configured otherwise.
 pub const DEFAULT_TARGETING_KEY: &str = "userId";
@@ -21,6 +21,8 @@ pub struct AppState {
     pub(crate) access_log: bool,
     /// The context key OFREP's `targetingKey` is copied to.
     targeting_key: String,
+    /// The Prometheus counters (`GET /metrics`).
+    pub(crate) metrics: Metrics,
     /// The flags' stored JSON for the latest snapshot a request saw.
     stored_json: ArcSwapOption<StoredJson>,
 }
@@ -33,6 +35,7 @@ impl AppState {
             tokens: Tokens::default(),
             access_log: false,
             targeting_key: DEFAULT_TARGETING_KEY.to_owned(),
+            metrics: Metrics::default(),
             stored_json: ArcSwapOption::empty(),
         }
     }

@@ -95,6 +95,16 @@ fn a_postgres_outage_keeps_evaluations_answering_and_heals_by_itself() {
         "{degraded}"
     );
     assert_eq!(degraded["flags"], 4);
+    let metrics = server.request("GET", "/metrics", None);
+    assert_eq!(metrics.status, 200);
+    let failures: f64 = metrics
+        .body
+        .lines()
+        .find_map(|line| line.strip_prefix("novi_refresh_failures_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(failures >= 1.0, "{}", metrics.body);
 
     // Evaluations and reads answer from the last snapshot, exactly as before, throughout.
     for round in 0..50 {

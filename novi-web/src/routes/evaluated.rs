@@ -32,9 +32,14 @@ fn check(flag: &str, evaluation: &Evaluation) -> Result<(), ApiError> {
 
 async fn evaluate_all(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let ctx = parse_context(&read_body(payload).await?)?;
-    let stored = state(&req)?.stored_json();
+    let state = state(&req)?;
+    let stored = state.stored_json();
+    let counts = state.metrics.aligned(stored.snapshot());
     let mut outcomes = Vec::with_capacity(stored.len());
-    for (flag, evaluation) in stored.snapshot().evaluate_all(&ctx) {
+    for (i, (flag, evaluation)) in stored.snapshot().evaluate_all(&ctx).enumerate() {
+        if let Some(counts) = counts.flag(i) {
+            counts.count(&evaluation);
+        }
         check(&flag.name, &evaluation)?;
         outcomes.push(Outcome::from(evaluation));
     }
@@ -49,10 +54,12 @@ async fn evaluate_all(req: HttpRequest, payload: web::Payload) -> Result<HttpRes
 async fn evaluate_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let name = flag_name(&req, "/evaluatedFlags/")?;
     let ctx = parse_context(&read_body(payload).await?)?;
-    let snapshot = state(&req)?.client.snapshot();
+    let state = state(&req)?;
+    let snapshot = state.client.snapshot();
     let (flag, evaluation) = snapshot
         .evaluate_with_record(&name, &ctx)
         .ok_or_else(|| ApiError::NotFound(format!("flag `{name}` does not exist")))?;
+    state.metrics.evaluated(&name, &evaluation);
     check(&name, &evaluation)?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")

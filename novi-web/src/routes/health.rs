@@ -1,4 +1,5 @@
-//! `/health`: for load balancers and probes, open to everyone.
+//! `/health`, for load balancers and probes (open to everyone), and `/metrics`, for
+//! Prometheus (a read route: client tokens apply).
 
 use std::time::SystemTime;
 
@@ -13,7 +14,16 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         resource("/health", "GET, HEAD, OPTIONS")
             .route(web::get().to(health))
             .route(web::head().to(health)),
-    );
+    )
+    .service(resource("/metrics", "GET, HEAD, OPTIONS").route(web::get().to(metrics)));
+}
+
+/// Every counter, in Prometheus' text exposition format.
+async fn metrics(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let state = state(&req)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(&state.client)))
 }
 
 /// `200 {"status": "ok", …}` while the snapshot refreshes; `503 {"status": "degraded", …}`

@@ -33,6 +33,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/activations/{id}", &["GET", "PUT", "DELETE"]),
     ("/audit", &["GET"]),
     ("/health", &["GET"]),
+    ("/metrics", &["GET"]),
     ("/ofrep/v1/evaluate/flags", &["POST"]),
     ("/ofrep/v1/evaluate/flags/{key}", &["POST"]),
 ];

@@ -129,6 +129,7 @@ async fn evaluate_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpRe
         }
         .response(Some(&key)));
     };
+    state.metrics.evaluated(&key, &evaluation);
     Ok(match evaluation_json(flag, &evaluation) {
         Ok(body) => HttpResponse::Ok().json(body),
         Err(failure) => failure.response(Some(&key)),
@@ -142,9 +143,14 @@ async fn evaluate_all(req: HttpRequest, payload: web::Payload) -> Result<HttpRes
         Err(failure) => return Ok(failure.response(None)),
     };
     let snapshot = state.client.snapshot();
+    let counts = state.metrics.aligned(&snapshot);
     let flags: Vec<Value> = snapshot
         .evaluate_all(&ctx)
-        .map(|(flag, evaluation)| {
+        .enumerate()
+        .map(|(i, (flag, evaluation))| {
+            if let Some(counts) = counts.flag(i) {
+                counts.count(&evaluation);
+            }
             evaluation_json(flag, &evaluation)
                 .unwrap_or_else(|failure| failure.to_json(Some(&flag.name)))
         })

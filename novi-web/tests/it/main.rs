@@ -8,6 +8,7 @@ mod auth;
 mod authoring;
 mod bad_input;
 mod errors;
+mod metrics;
 mod ofrep;
 mod openapi;
 mod python_routes;
