@@ -289,6 +289,13 @@ impl Snapshot {
     pub fn loaded_at(&self) -> SystemTime {
         self.loaded_at
     }
+
+    /// How long ago it was loaded (zero if the clock went back since).
+    pub fn age(&self) -> std::time::Duration {
+        SystemTime::now()
+            .duration_since(self.loaded_at)
+            .unwrap_or_default()
+    }
 }
 
 fn plan(

@@ -26,7 +26,7 @@
 //! `FLAG_NOT_FOUND`, `INVALID_CONTEXT` (a context value an activation cannot use),
 //! `TYPE_MISMATCH` (the flag's value is not of the asked type).
 
-use novi_client::{Client, Context};
+use novi_client::{Client, Context, ResolutionReason};
 use open_feature::{
     EvaluationContext, EvaluationContextFieldValue, EvaluationError, EvaluationErrorCode,
     EvaluationReason, EvaluationResult, FlagMetadata, StructValue, Value,
@@ -106,14 +106,14 @@ impl NoviProvider {
         Ok(ResolutionDetails {
             value: resolution.value,
             variant: Some(resolution.variant.to_owned()),
-            reason: Some(match resolution.reason.as_str() {
-                "STATIC" => EvaluationReason::Static,
-                "TARGETING_MATCH" => EvaluationReason::TargetingMatch,
-                "SPLIT" => EvaluationReason::Split,
-                "DISABLED" => EvaluationReason::Disabled,
-                "DEFAULT" => EvaluationReason::Default,
-                "ERROR" => EvaluationReason::Error,
-                other => EvaluationReason::Other(other.to_owned()),
+            reason: Some(match resolution.reason {
+                ResolutionReason::Static => EvaluationReason::Static,
+                ResolutionReason::TargetingMatch => EvaluationReason::TargetingMatch,
+                ResolutionReason::Split => EvaluationReason::Split,
+                ResolutionReason::Disabled => EvaluationReason::Disabled,
+                ResolutionReason::Default => EvaluationReason::Default,
+                ResolutionReason::Error => EvaluationReason::Error,
+                other => EvaluationReason::Other(other.as_str().to_owned()),
             }),
             flag_metadata: Some(metadata),
         })

@@ -13,7 +13,7 @@ use std::{
         Arc, RwLock,
         atomic::{AtomicU64, Ordering::Relaxed},
     },
-    time::{Duration, Instant, SystemTime},
+    time::{Duration, Instant},
 };
 
 use actix_web::{
@@ -187,10 +187,7 @@ impl Metrics {
         self.render_requests(&mut out);
         self.render_flags(&mut out);
         let snapshot = client.snapshot();
-        let age = SystemTime::now()
-            .duration_since(snapshot.loaded_at())
-            .unwrap_or_default()
-            .as_secs_f64();
+        let age = snapshot.age().as_secs_f64();
         let pool = client.pool_state();
         let gauges: [(&str, &str, &str, f64); 7] = [
             (

@@ -31,6 +31,34 @@ pub const CONTEXT_KEYS: &[&str] = &[
     "tenant",
 ];
 
+/// Strings that activations parse: addresses, versions, dates, numbers, names.
+pub const INTERESTING: &[&str] = &[
+    "",
+    "alice",
+    "A",
+    "B",
+    "production",
+    "10.1.2.3",
+    "10.0.0.0/8",
+    "::1",
+    "2001:db8::1",
+    "256.1.1.1",
+    "1.2.3",
+    "1.2.3-beta.1",
+    "v1",
+    "11/27/2023 10:00 AM",
+    "2024-02-29T12:00:00Z",
+    "2023-11-26T09:00:00+0100",
+    "42.5",
+    "-0",
+    "NaN",
+    "1e308",
+    "ann@example.com",
+    "%Y",
+    "[1, 2]",
+    "VIP@EXAMPLE.COM",
+];
+
 /// Rows stored beside the one under test (which has id 1), so that composite configs have
 /// members to name: valid leaves, and a composite naming row 1 back (a cycle when row 1 is
 /// itself a composite naming 4).

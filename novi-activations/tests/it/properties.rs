@@ -8,37 +8,10 @@ use novi_core::{Activation, ActivationId, ActivationSet, ActivationSpec, Context
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::invariants::{self, CONTEXT_KEYS, VALID};
+use crate::invariants::{self, CONTEXT_KEYS, INTERESTING, VALID};
 
 static BUILT_VALID: LazyLock<Vec<(Arc<dyn Activation>, bool)>> =
     LazyLock::new(invariants::build_valid);
-
-/// Strings that activations parse: addresses, versions, dates, numbers, names.
-const INTERESTING: &[&str] = &[
-    "",
-    "alice",
-    "A",
-    "B",
-    "production",
-    "10.1.2.3",
-    "10.0.0.0/8",
-    "::1",
-    "2001:db8::1",
-    "256.1.1.1",
-    "1.2.3",
-    "1.2.3-beta.1",
-    "v1",
-    "11/27/2023 10:00 AM",
-    "2024-02-29T12:00:00Z",
-    "2023-11-26T09:00:00+0100",
-    "42.5",
-    "-0",
-    "NaN",
-    "1e308",
-    "ann@example.com",
-    "%Y",
-    "[1, 2]",
-];
 
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![

@@ -1,8 +1,6 @@
 //! `/health`, for load balancers and probes (open to everyone), and `/metrics`, for
 //! Prometheus (a read route: client tokens apply).
 
-use std::time::SystemTime;
-
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
@@ -31,10 +29,7 @@ async fn metrics(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 async fn health(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let client = &state(&req)?.client;
     let snapshot = client.snapshot();
-    let age = SystemTime::now()
-        .duration_since(snapshot.loaded_at())
-        .unwrap_or_default()
-        .as_secs_f64();
+    let age = snapshot.age().as_secs_f64();
     let degraded = client.refresh_failing();
     let body = json!({
         "status": if degraded { "degraded" } else { "ok" },

@@ -10,7 +10,11 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::{StatusCode, header},
+    web,
+};
 use novi_client::{Context, Evaluation, FlagRecord, Reason};
 use serde_json::{Map, Value, json};
 
@@ -29,7 +33,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 
 /// An OFREP error: its status, `errorCode` and `errorDetails`.
 struct Failure {
-    status: u16,
+    status: StatusCode,
     code: &'static str,
     details: String,
 }
@@ -37,7 +41,7 @@ struct Failure {
 impl Failure {
     fn invalid_context(details: impl Into<String>) -> Failure {
         Failure {
-            status: 400,
+            status: StatusCode::BAD_REQUEST,
             code: "INVALID_CONTEXT",
             details: details.into(),
         }
@@ -53,9 +57,7 @@ impl Failure {
     }
 
     fn response(&self, key: Option<&str>) -> HttpResponse {
-        let status = actix_web::http::StatusCode::from_u16(self.status)
-            .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
-        HttpResponse::build(status).json(self.to_json(key))
+        HttpResponse::build(self.status).json(self.to_json(key))
     }
 }
 
@@ -66,7 +68,7 @@ fn request_context(body: &[u8], targeting_key: &str) -> Result<Context, Failure>
         return Ok(Context::default());
     }
     let value: Value = serde_json::from_slice(body).map_err(|err| Failure {
-        status: 400,
+        status: StatusCode::BAD_REQUEST,
         code: "PARSE_ERROR",
         details: format!("the body is not valid JSON: {err}"),
     })?;
@@ -123,7 +125,7 @@ async fn evaluate_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpRe
     let snapshot = state.client.snapshot();
     let Some((flag, evaluation)) = snapshot.evaluate_with_record(&key, &ctx) else {
         return Ok(Failure {
-            status: 404,
+            status: StatusCode::NOT_FOUND,
             code: "FLAG_NOT_FOUND",
             details: format!("flag `{key}` does not exist"),
         }
