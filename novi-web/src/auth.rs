@@ -1,11 +1,11 @@
-//! Bearer tokens: an admin token guards every write route (and `/audit`), optional client
-//! tokens guard the read and evaluation routes. Tokens are compared in constant time, and only
-//! their labels are ever shown or logged.
+//! Bearer tokens and the guard: an admin token guards every write route (and `/audit`), optional
+//! client tokens guard the read and evaluation routes, as each route's entry in `ROUTES` says.
+//! Tokens are compared in constant time, and only their labels are ever shown or logged.
 
 use std::fmt;
 
 use actix_web::{
-    Error, HttpMessage, HttpRequest,
+    Error, HttpMessage, HttpRequest, HttpResponse,
     body::{EitherBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     http::{Method, header},
@@ -14,7 +14,10 @@ use actix_web::{
 };
 use subtle::ConstantTimeEq;
 
-use crate::{ApiError, AppState};
+use crate::{
+    ApiError, AppState,
+    routes::{Access, MatchedRoute, Route},
+};
 
 /// The shortest token accepted: anything shorter is guessable.
 pub const MIN_TOKEN_LEN: usize = 16;
@@ -132,29 +135,6 @@ impl Caller {
     }
 }
 
-/// What a route needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Needs {
-    Nothing,
-    Read,
-    Admin,
-}
-
-fn needs(method: &Method, path: &str) -> Needs {
-    let evaluation = path == "/evaluatedFlags"
-        || path.starts_with("/evaluatedFlags/")
-        || path.starts_with("/ofrep/v1/evaluate/");
-    if path == "/health" || method == Method::OPTIONS {
-        Needs::Nothing
-    } else if path == "/audit" || path.starts_with("/audit/") {
-        Needs::Admin
-    } else if evaluation || matches!(*method, Method::GET | Method::HEAD) {
-        Needs::Read
-    } else {
-        Needs::Admin
-    }
-}
-
 /// The token a request carries: `Authorization: Bearer …`, or `X-API-Key: …`.
 fn sent_token(req: &ServiceRequest) -> Option<&[u8]> {
     let headers = req.headers();
@@ -168,21 +148,22 @@ fn sent_token(req: &ServiceRequest) -> Option<&[u8]> {
     headers.get("x-api-key").map(|v| v.as_bytes().trim_ascii())
 }
 
-fn check(req: &ServiceRequest) -> Result<(), ApiError> {
+/// Decides whether `req` may call a route that needs `access`, and notes the caller.
+fn check(req: &ServiceRequest, access: Access) -> Result<(), ApiError> {
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return Err(ApiError::Internal);
     };
     let tokens = &state.tokens;
-    let needed = match needs(req.method(), req.path()) {
-        Needs::Nothing => return Ok(()),
+    match access {
+        Access::Open => return Ok(()),
         // Without client tokens, reads are open even when an admin token is set.
-        Needs::Read if tokens.client.is_empty() => return Ok(()),
-        Needs::Admin if tokens.admin.is_empty() => return Ok(()),
-        needed => needed,
-    };
+        Access::Read if tokens.client.is_empty() => return Ok(()),
+        Access::Admin if tokens.admin.is_empty() => return Ok(()),
+        Access::Read | Access::Admin => {}
+    }
     let sent = sent_token(req).ok_or(ApiError::Unauthorized)?;
     match tokens.find(sent) {
-        Some((token, role)) if role == Role::Admin || needed == Needs::Read => {
+        Some((token, role)) if role == Role::Admin || access == Access::Read => {
             req.extensions_mut().insert(Caller {
                 label: token.label.clone(),
             });
@@ -195,18 +176,40 @@ fn check(req: &ServiceRequest) -> Result<(), ApiError> {
     }
 }
 
-/// The middleware: answers 401 without a token and 403 with a wrong one, before any handler.
+/// The middleware around every resource: it runs after routing, on the route that matched, so
+/// whatever spelling of the path reached it (percent-encoded or not), access is decided by that
+/// route's entry in [`ROUTES`](crate::ROUTES). It answers `OPTIONS` (204 with `Allow`), methods
+/// the route does not declare (JSON 405 with `Allow`), 401 without a token and 403 with a
+/// wrong one, before any handler.
 pub(crate) async fn guard(
+    route: &'static Route,
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    match check(&req) {
-        Ok(()) => next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body),
-        Err(err) => Ok(req.error_response(err).map_into_right_body()),
-    }
+    req.extensions_mut().insert(MatchedRoute(route));
+    let refused = match route.access(req.method().as_str()) {
+        None => ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            path: req.path().to_owned(),
+            allow: route.allow(),
+        },
+        Some(_) if req.method() == Method::OPTIONS => {
+            let answer = HttpResponse::NoContent()
+                .insert_header((header::ALLOW, route.allow()))
+                .finish();
+            return Ok(req.into_response(answer).map_into_right_body());
+        }
+        Some(access) => match check(&req, access) {
+            Ok(()) => {
+                return next
+                    .call(req)
+                    .await
+                    .map(ServiceResponse::map_into_left_body);
+            }
+            Err(err) => err,
+        },
+    };
+    Ok(req.error_response(refused).map_into_right_body())
 }
 
 #[cfg(test)]
@@ -247,28 +250,5 @@ mod tests {
         );
         assert!(!shown.contains("0123456789abcdef"), "{shown}");
         assert!(shown.contains("ops"));
-    }
-
-    #[test]
-    fn routes_are_classified() {
-        assert_eq!(needs(&Method::POST, "/evaluatedFlags/x"), Needs::Read);
-        assert_eq!(needs(&Method::POST, "/evaluatedFlags"), Needs::Read);
-        assert_eq!(
-            needs(&Method::POST, "/ofrep/v1/evaluate/flags"),
-            Needs::Read
-        );
-        assert_eq!(
-            needs(&Method::POST, "/ofrep/v1/evaluate/flags/x"),
-            Needs::Read
-        );
-        assert_eq!(needs(&Method::GET, "/flags"), Needs::Read);
-        assert_eq!(needs(&Method::HEAD, "/activations/1"), Needs::Read);
-        assert_eq!(needs(&Method::POST, "/flags"), Needs::Admin);
-        assert_eq!(needs(&Method::PUT, "/flags/x"), Needs::Admin);
-        assert_eq!(needs(&Method::DELETE, "/activations/1"), Needs::Admin);
-        assert_eq!(needs(&Method::PATCH, "/anything"), Needs::Admin);
-        assert_eq!(needs(&Method::GET, "/audit"), Needs::Admin);
-        assert_eq!(needs(&Method::GET, "/health"), Needs::Nothing);
-        assert_eq!(needs(&Method::OPTIONS, "/flags"), Needs::Nothing);
     }
 }

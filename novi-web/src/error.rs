@@ -21,7 +21,7 @@ pub enum ApiError {
         /// The path.
         path: String,
         /// The methods the route takes, for the `Allow` header.
-        allow: &'static str,
+        allow: String,
     },
     /// The request is malformed: not JSON, wrong shape or types, bad values.
     #[error("{0}")]
@@ -61,9 +61,20 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The body did not arrive in time; the connection is closed.
+    #[error("the request body did not arrive within {} s", timeout.as_secs_f64())]
+    BodyTimeout {
+        /// How long the server waited.
+        timeout: std::time::Duration,
+    },
     /// The body is not JSON.
     #[error("the request body must be JSON (Content-Type: application/json), not {0}")]
     UnsupportedMediaType(String),
+    /// The request names a `Host` this server does not answer to (DNS rebinding).
+    #[error(
+        "this server does not answer to the host `{0}`; name it with --allowed-host to allow it"
+    )]
+    HostNotAllowed(String),
     /// The database cannot be reached; the detail is logged, not sent.
     #[error("the database is unavailable; try again later")]
     Unavailable,
@@ -81,8 +92,10 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::HostNotAllowed(_) => StatusCode::MISDIRECTED_REQUEST,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -105,10 +118,14 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         match self {
             ApiError::MethodNotAllowed { allow, .. } => {
-                response.insert_header((header::ALLOW, *allow));
+                response.insert_header((header::ALLOW, allow.as_str()));
             }
             ApiError::Unauthorized => {
                 response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="novi""#));
+            }
+            // The rest of the body may still be on its way: the connection cannot be reused.
+            ApiError::BodyTimeout { .. } => {
+                response.force_close();
             }
             _ => {}
         }

@@ -20,6 +20,7 @@
 mod auth;
 mod dto;
 mod error;
+mod hosts;
 mod metrics;
 mod render;
 mod routes;
@@ -28,9 +29,10 @@ mod state;
 
 pub use auth::{MIN_TOKEN_LEN, Token, TokenError, Tokens};
 pub use error::ApiError;
-pub use routes::{BODY_LIMIT, ROUTES};
+pub use hosts::AllowedHosts;
+pub use routes::{Access, BODY_LIMIT, ROUTES, Route};
 pub use server::{Config, SAMPLE_DATA, connect, run, serve};
-pub use state::{AppState, DEFAULT_TARGETING_KEY};
+pub use state::{AppState, DEFAULT_BODY_TIMEOUT, DEFAULT_TARGETING_KEY};
 
 use actix_web::{
     App, Error,
@@ -57,11 +59,11 @@ pub fn app(
     let access_log = state.access_log;
     App::new()
         .app_data(state)
-        .wrap(from_fn(auth::guard))
         .wrap(Condition::new(
             access_log,
             Logger::new(r#"%a "%r" %s %b %Dms"#).log_target("novi_web::access"),
         ))
+        .wrap(from_fn(hosts::check))
         // Outermost: it counts every answer, the guard's 401s included.
         .wrap(from_fn(metrics::record))
         .configure(routes::configure)

@@ -63,6 +63,21 @@ struct Args {
     /// the context sets it itself.
     #[arg(long, default_value = novi_web::DEFAULT_TARGETING_KEY)]
     targeting_key: String,
+
+    /// A `Host` name to answer besides localhost, 127.0.0.1 and [::1] (repeat it, or separate
+    /// with commas). Bound to loopback, other names get 421: a defence against DNS rebinding.
+    /// Bound beyond loopback, every name is answered unless some are given here.
+    #[arg(
+        long = "allowed-host",
+        env = "NOVI_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    allowed_hosts: Vec<String>,
+
+    /// Seconds a request body may take to arrive; slower bodies are answered 408 and their
+    /// connection closed.
+    #[arg(long, default_value_t = novi_web::DEFAULT_BODY_TIMEOUT.as_secs_f64())]
+    body_timeout: f64,
 }
 
 fn tokens(specs: &[String], label: &str) -> anyhow::Result<Vec<Token>> {
@@ -70,6 +85,16 @@ fn tokens(specs: &[String], label: &str) -> anyhow::Result<Vec<Token>> {
         .iter()
         .map(|spec| Token::parse(spec, label).map_err(anyhow::Error::from))
         .collect()
+}
+
+/// A positive, finite number of seconds.
+fn seconds(option: &str, value: f64) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            anyhow::anyhow!("{option} must be a positive number of seconds, not {value}")
+        })
 }
 
 fn main() -> anyhow::Result<()> {
@@ -92,5 +117,7 @@ fn main() -> anyhow::Result<()> {
         tokens,
         insecure_open_writes: args.insecure_open_writes,
         targeting_key: args.targeting_key,
+        body_timeout: seconds("--body-timeout", args.body_timeout)?,
+        allowed_hosts: args.allowed_hosts,
     })
 }

@@ -27,18 +27,20 @@ use actix_web::{
 use arc_swap::ArcSwapOption;
 use novi_client::{Client, Evaluation, Reason, Snapshot};
 
-use crate::AppState;
+use crate::{AppState, routes::MatchedRoute};
 
 /// The latency histogram's upper bounds, in seconds.
 const BUCKETS: [f64; 12] = [
     0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0,
 ];
 
-/// Every counter the server keeps.
+/// Every counter the server keeps. Every label comes from a bounded set, whatever callers send:
+/// routes from the route table (or `unmatched`), methods from the standard ones (or `other`),
+/// statuses from the answers the server gives, and flag names from stored flags only.
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
     /// Per route pattern: per (method, status).
-    routes: RwLock<HashMap<Box<str>, Vec<RouteEntry>>>,
+    routes: RwLock<HashMap<&'static str, Vec<RouteEntry>>>,
     /// Per flag name.
     flags: RwLock<HashMap<Box<str>, Arc<FlagCounts>>>,
     /// The flags' counters in the order of the latest snapshot a bulk evaluation saw.
@@ -46,7 +48,19 @@ pub(crate) struct Metrics {
 }
 
 /// One method and status of a route, and its latencies.
-type RouteEntry = (Method, u16, Arc<Latency>);
+type RouteEntry = (&'static str, u16, Arc<Latency>);
+
+/// The method as a label: one of the standard methods, or `other` for any method a caller made
+/// up (they are unbounded, and each would be a new series).
+fn method_label(method: &Method) -> &'static str {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+    ];
+    STANDARD
+        .into_iter()
+        .find(|standard| *standard == method.as_str())
+        .unwrap_or("other")
+}
 
 #[derive(Debug, Default)]
 struct Latency {
@@ -117,21 +131,24 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 
 impl Metrics {
     /// Counts one answered request.
-    fn request(&self, method: &Method, route: &str, status: u16, elapsed: Duration) {
+    fn request(&self, method: &'static str, route: &'static str, status: u16, elapsed: Duration) {
         let latency = read(&self.routes).get(route).and_then(|entries| {
             entries
                 .iter()
-                .find(|(m, s, _)| m == method && *s == status)
+                .find(|(m, s, _)| *m == method && *s == status)
                 .map(|(_, _, latency)| latency.clone())
         });
         let latency = latency.unwrap_or_else(|| {
             let mut routes = write(&self.routes);
-            let entries = routes.entry(route.into()).or_default();
-            match entries.iter().find(|(m, s, _)| m == method && *s == status) {
+            let entries = routes.entry(route).or_default();
+            match entries
+                .iter()
+                .find(|(m, s, _)| *m == method && *s == status)
+            {
                 Some((_, _, latency)) => latency.clone(),
                 None => {
                     let latency = Arc::new(Latency::default());
-                    entries.push((method.clone(), status, latency.clone()));
+                    entries.push((method, status, latency.clone()));
                     latency
                 }
             }
@@ -250,7 +267,7 @@ impl Metrics {
             for (method, status, latency) in entries {
                 let labels = format!(
                     "method=\"{}\",route=\"{}\",status=\"{status}\"",
-                    escape(method.as_str()),
+                    escape(method),
                     escape(route)
                 );
                 rows.insert(labels, latency.clone());
@@ -337,8 +354,8 @@ fn escape(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// The middleware that counts every answered request by its route pattern (`unmatched` for
-/// paths no route has), method and status.
+/// The middleware that counts every answered request by the route that matched (`unmatched` for
+/// paths no route has), its method (`other` when not a standard one) and status.
 pub(crate) async fn record(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -347,10 +364,10 @@ pub(crate) async fn record(
     let res = next.call(req).await?;
     let request = res.request();
     if let Some(state) = request.app_data::<web::Data<AppState>>() {
-        let route = request.match_pattern();
+        let route = MatchedRoute::of(request).map_or("unmatched", |route| route.path);
         state.metrics.request(
-            request.method(),
-            route.as_deref().unwrap_or("unmatched"),
+            method_label(request.method()),
+            route,
             res.status().as_u16(),
             started.elapsed(),
         );

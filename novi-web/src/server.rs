@@ -9,7 +9,7 @@ use actix_web::{HttpServer, web};
 use anyhow::Context as _;
 use novi_client::Client;
 
-use crate::{AppState, MIN_TOKEN_LEN, Tokens, app};
+use crate::{AllowedHosts, AppState, MIN_TOKEN_LEN, Tokens, app};
 
 /// Python Novi's four sample flags, loaded by `--sample-data` into an empty database.
 pub const SAMPLE_DATA: &str = include_str!("../../sample_data.sql");
@@ -36,6 +36,12 @@ pub struct Config {
     pub insecure_open_writes: bool,
     /// The context key OFREP's `targetingKey` is copied to.
     pub targeting_key: String,
+    /// How long a request body may take to arrive before the answer is 408.
+    pub body_timeout: Duration,
+    /// `Host` names the server answers to besides the loopback ones (`localhost`, `127.0.0.1`,
+    /// `[::1]`). Bound to loopback, the server answers only those names (a defence against DNS
+    /// rebinding); bound beyond loopback, any name unless this lists some.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for Config {
@@ -50,6 +56,8 @@ impl Default for Config {
             tokens: Tokens::default(),
             insecure_open_writes: false,
             targeting_key: crate::DEFAULT_TARGETING_KEY.to_owned(),
+            body_timeout: crate::DEFAULT_BODY_TIMEOUT,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -78,18 +86,36 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(serve(config))
 }
 
+/// The addresses `config.bind` names.
+fn bind_addresses(config: &Config) -> anyhow::Result<Vec<SocketAddr>> {
+    Ok(config
+        .bind
+        .to_socket_addrs()
+        .with_context(|| format!("resolving {}", config.bind))?
+        .collect())
+}
+
+/// The `Host` names to answer: on loopback only the loopback names and those configured; beyond
+/// loopback any name, unless some are configured.
+fn allowed_hosts(config: &Config) -> anyhow::Result<AllowedHosts> {
+    let loopback = bind_addresses(config)?.iter().all(|a| a.ip().is_loopback());
+    Ok(if loopback || !config.allowed_hosts.is_empty() {
+        AllowedHosts::loopback_and(&config.allowed_hosts)
+    } else {
+        AllowedHosts::any()
+    })
+}
+
 /// Refuses to open writes to a network: an address beyond loopback needs an admin token, or
 /// `insecure_open_writes`.
 fn check_exposure(config: &Config) -> anyhow::Result<()> {
     if !config.tokens.admin.is_empty() || config.insecure_open_writes {
         return Ok(());
     }
-    let addresses: Vec<SocketAddr> = config
-        .bind
-        .to_socket_addrs()
-        .with_context(|| format!("resolving {}", config.bind))?
-        .collect();
-    if let Some(open) = addresses.iter().find(|a| !a.ip().is_loopback()) {
+    if let Some(open) = bind_addresses(config)?
+        .iter()
+        .find(|a| !a.ip().is_loopback())
+    {
         anyhow::bail!(
             "refusing to serve writes without a token on {open}, which is not loopback: set an \
              admin token (--admin-token or NOVI_ADMIN_TOKEN, at least {MIN_TOKEN_LEN} \
@@ -103,6 +129,7 @@ fn check_exposure(config: &Config) -> anyhow::Result<()> {
 /// Runs the server until SIGINT or SIGTERM, on the current actix runtime.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     check_exposure(&config)?;
+    let hosts = allowed_hosts(&config)?;
     let client = connect(&config)?;
     let snapshot = client.snapshot();
     let n_flags = snapshot.len();
@@ -112,7 +139,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         AppState::new(client)
             .with_tokens(config.tokens.clone())
             .with_access_log(config.access_log)
-            .with_targeting_key(config.targeting_key.clone()),
+            .with_targeting_key(config.targeting_key.clone())
+            .with_body_timeout(config.body_timeout)
+            .with_allowed_hosts(hosts),
     );
     let mut server = HttpServer::new(move || app(state.clone()));
     if let Some(workers) = config.workers {
@@ -149,6 +178,23 @@ mod tests {
             bind: bind.to_owned(),
             ..Config::default()
         }
+    }
+
+    #[test]
+    fn loopback_servers_answer_loopback_names_and_those_allowed() {
+        let loopback = allowed_hosts(&config("127.0.0.1:0")).unwrap();
+        assert!(loopback.allows("localhost:8080"));
+        assert!(!loopback.allows("attacker.example:8080"));
+        let mut named = config("127.0.0.1:0");
+        named.allowed_hosts = vec!["flags.internal".to_owned()];
+        assert!(allowed_hosts(&named).unwrap().allows("flags.internal:8080"));
+        let open = allowed_hosts(&config("0.0.0.0:0")).unwrap();
+        assert!(open.is_any());
+        let mut open_named = config("0.0.0.0:0");
+        open_named.allowed_hosts = vec!["flags.internal".to_owned()];
+        let open_named = allowed_hosts(&open_named).unwrap();
+        assert!(open_named.allows("flags.internal"));
+        assert!(!open_named.allows("attacker.example"));
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! The state every handler shares.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use arc_swap::ArcSwapOption;
 use novi_client::Client;
 
-use crate::{auth::Tokens, metrics::Metrics, render::StoredJson};
+use crate::{AllowedHosts, auth::Tokens, metrics::Metrics, render::StoredJson};
 
 /// The context key OFREP's `targetingKey` goes to unless configured otherwise.
 pub const DEFAULT_TARGETING_KEY: &str = "userId";
@@ -25,7 +25,14 @@ pub struct AppState {
     pub(crate) metrics: Metrics,
     /// The flags' stored JSON for the latest snapshot a request saw.
     stored_json: ArcSwapOption<StoredJson>,
+    /// How long a request body may take to arrive.
+    body_timeout: Duration,
+    /// The `Host` names requests may use.
+    allowed_hosts: AllowedHosts,
 }
+
+/// How long a request body may take to arrive, unless configured otherwise.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl AppState {
     /// The state of a server over `client`, without an access log.
@@ -37,6 +44,8 @@ impl AppState {
             targeting_key: DEFAULT_TARGETING_KEY.to_owned(),
             metrics: Metrics::default(),
             stored_json: ArcSwapOption::empty(),
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            allowed_hosts: AllowedHosts::any(),
         }
     }
 
@@ -59,6 +68,30 @@ impl AppState {
     pub fn with_targeting_key(mut self, key: impl Into<String>) -> AppState {
         self.targeting_key = key.into();
         self
+    }
+
+    /// Answers 408 (and closes the connection) when a request body has not arrived whole
+    /// within `timeout` (default [`DEFAULT_BODY_TIMEOUT`]).
+    pub fn with_body_timeout(mut self, timeout: Duration) -> AppState {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// Answers only requests whose `Host` is one of `hosts` (by default any host; the server
+    /// sets the loopback names when it is bound to loopback: see [`crate::Config`]).
+    pub fn with_allowed_hosts(mut self, hosts: AllowedHosts) -> AppState {
+        self.allowed_hosts = hosts;
+        self
+    }
+
+    /// The `Host` names requests may use.
+    pub(crate) fn allowed_hosts(&self) -> &AllowedHosts {
+        &self.allowed_hosts
+    }
+
+    /// How long a request body may take to arrive.
+    pub(crate) fn body_timeout(&self) -> Duration {
+        self.body_timeout
     }
 
     /// The context key OFREP's `targetingKey` is copied to.

@@ -290,3 +290,173 @@ fn the_nastiest_requests_get_json_4xx_and_the_server_keeps_serving() {
         log.join("\n")
     );
 }
+
+/// A request with the given `Host` header (and no body), sent raw.
+fn with_host(server: &Spawned, method: &str, path: &str, host: &str, body: &str) -> Response {
+    server.raw_request(
+        format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+}
+
+/// DNS rebinding: a page on `attacker.example` whose name resolves to 127.0.0.1 reaches a
+/// loopback server with `Host: attacker.example`. Such requests are refused before anything
+/// runs; loopback names and `--allowed-host` names are answered.
+#[test]
+fn a_loopback_server_answers_only_loopback_and_allowed_host_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Spawned::start(
+        Path::new(env!("CARGO_BIN_EXE_novi-web")),
+        &[
+            "--sample-data",
+            "--bind",
+            "127.0.0.1:0",
+            "--allowed-host",
+            "flags.test",
+        ],
+        dir.path(),
+        &[],
+    );
+    let port = server.port;
+    let create = r#"{"name": "rebound", "status": true}"#;
+    for host in [
+        format!("attacker.example:{port}"),
+        "attacker.example".to_owned(),
+        format!("127.0.0.2:{port}"),
+    ] {
+        let refused = with_host(&server, "POST", "/flags", &host, create);
+        assert_json_error(&refused, 421, &format!("POST with Host: {host}"));
+        assert!(
+            refused.body.contains("does not answer to the host"),
+            "{refused:?}"
+        );
+        let read = with_host(&server, "GET", "/flags", &host, "");
+        assert_json_error(&read, 421, &format!("GET with Host: {host}"));
+    }
+    let flags = with_host(&server, "GET", "/flags", &format!("localhost:{port}"), "");
+    assert!(!flags.body.contains("rebound"), "{flags:?}");
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+        "flags.test".to_owned(),
+        format!("FLAGS.TEST:{port}"),
+    ] {
+        let answer = with_host(&server, "GET", "/flags/Combo%20OR", &host, "");
+        assert_eq!(answer.status, 200, "{host}: {answer:?}");
+    }
+}
+
+/// A body that trickles in (a byte every half second of a declared 1,000) is answered 408 and
+/// its connection closed once the body timeout passes, on every connection at once; the server
+/// keeps serving others meanwhile.
+#[test]
+fn slow_bodies_are_answered_408_and_closed() {
+    use std::{
+        io::{Read, Write},
+        net::TcpStream,
+        time::{Duration, Instant},
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Spawned::start(
+        Path::new(env!("CARGO_BIN_EXE_novi-web")),
+        &[
+            "--sample-data",
+            "--bind",
+            "127.0.0.1:0",
+            "--body-timeout",
+            "2",
+        ],
+        dir.path(),
+        &[],
+    );
+    let port = server.port;
+    let paths = [
+        "/evaluatedFlags",
+        "/flags",
+        "/ofrep/v1/evaluate/flags",
+        "/activations",
+    ];
+    let tricklers: Vec<_> = (0..20)
+        .map(|i| {
+            let path = paths[i % paths.len()];
+            std::thread::spawn(move || {
+                let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                stream
+                    .write_all(
+                        format!(
+                            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+                        )
+                        .as_bytes(),
+                    )
+                    .unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_millis(500)))
+                    .unwrap();
+                let started = Instant::now();
+                let mut answer = Vec::new();
+                let mut buf = [0u8; 4096];
+                // At most 60 s: a server that never answers fails the test, never hangs it.
+                while started.elapsed() < Duration::from_secs(60) {
+                    match stream.read(&mut buf) {
+                        Ok(0) => {
+                            return (path, String::from_utf8_lossy(&answer).into_owned(), true);
+                        }
+                        Ok(n) => answer.extend_from_slice(&buf[..n]),
+                        Err(_) => {}
+                    }
+                    // One more byte of the body, as long as the server will take it; a write
+                    // refused after the server closed also means closed.
+                    if stream.write_all(b" ").is_err() {
+                        return (path, String::from_utf8_lossy(&answer).into_owned(), true);
+                    }
+                }
+                (path, String::from_utf8_lossy(&answer).into_owned(), false)
+            })
+        })
+        .collect();
+    // Meanwhile other requests are answered.
+    let health = server.request("GET", "/health", None);
+    assert_eq!(health.status, 200, "{health:?}");
+    for trickler in tricklers {
+        let (path, answer, closed) = trickler.join().unwrap();
+        assert!(answer.starts_with("HTTP/1.1 408 "), "POST {path}: {answer}");
+        assert!(
+            answer.contains("connection: close"),
+            "POST {path}: {answer}"
+        );
+        assert!(
+            answer.contains(r#""error":"the request body did not arrive within 2 s""#),
+            "POST {path}: {answer}"
+        );
+        assert!(closed, "POST {path}: still open after 60 s");
+    }
+    let health = server.request("GET", "/health", None);
+    assert_eq!(health.status, 200, "{health:?}");
+}
+
+/// The audit-log bypass, against the real binary: `/%61udit` is `/audit`, and needs its token.
+#[test]
+fn percent_encoded_paths_need_the_token_of_the_route_they_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = "admin-secret-0123456789";
+    let server = Spawned::start(
+        Path::new(env!("CARGO_BIN_EXE_novi-web")),
+        &["--sample-data", "--bind", "127.0.0.1:0"],
+        dir.path(),
+        &[("NOVI_ADMIN_TOKEN", admin)],
+    );
+    for path in ["/%61udit", "/aud%69t", "/%61udit?limit=1"] {
+        let answer = server.request("GET", path, None);
+        assert_json_error(&answer, 401, path);
+        let bearer = format!("Bearer {admin}");
+        let answer = server.request_with("GET", path, None, &[("Authorization", &bearer)]);
+        assert_eq!(answer.status, 200, "{path}: {answer:?}");
+    }
+    let write = server.request("DELETE", "/%66lags/Combo%20OR", None);
+    assert_json_error(&write, 401, "DELETE /%66lags/Combo%20OR");
+}

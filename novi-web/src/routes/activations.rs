@@ -12,13 +12,13 @@ use crate::{
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        resource("/activations", "GET, HEAD, POST, OPTIONS")
+        resource("/activations")
             .route(web::get().to(list_activations))
             .route(web::head().to(list_activations))
             .route(web::post().to(create_activation)),
     )
     .service(
-        resource("/activations/{id}", "GET, HEAD, PUT, DELETE, OPTIONS")
+        resource("/activations/{id}")
             .route(web::get().to(get_activation))
             .route(web::head().to(get_activation))
             .route(web::put().to(update_activation))
@@ -82,7 +82,7 @@ async fn create_activation(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body: ActivationBody = parse_json(&req, &read_body(payload).await?)?;
+    let body: ActivationBody = parse_json(&req, &read_body(&req, payload).await?)?;
     let input = input(&body);
     let client = writer(&req)?;
     let record = blocking(move || client.create_activation(&input)).await?;
@@ -98,7 +98,7 @@ async fn update_activation(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
-    let body: ActivationBody = parse_json(&req, &read_body(payload).await?)?;
+    let body: ActivationBody = parse_json(&req, &read_body(&req, payload).await?)?;
     let input = input(&body);
     let client = writer(&req)?;
     let record = blocking(move || client.update_activation(id, &input)).await?;

@@ -14,7 +14,7 @@ const DEFAULT_LIMIT: u32 = 50;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        resource("/audit", "GET, HEAD, OPTIONS")
+        resource("/audit")
             .route(web::get().to(audit))
             .route(web::head().to(audit)),
     );

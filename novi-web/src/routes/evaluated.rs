@@ -11,11 +11,8 @@ use crate::{
 };
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/evaluatedFlags", "POST, OPTIONS").route(web::post().to(evaluate_all)))
-        .service(
-            resource("/evaluatedFlags/{name}", "POST, OPTIONS")
-                .route(web::post().to(evaluate_flag)),
-        );
+    cfg.service(resource("/evaluatedFlags").route(web::post().to(evaluate_all)))
+        .service(resource("/evaluatedFlags/{name}").route(web::post().to(evaluate_flag)));
 }
 
 /// A context value an activation could not use is the caller's mistake: a 400 naming the key.
@@ -31,7 +28,7 @@ fn check(flag: &str, evaluation: &Evaluation) -> Result<(), ApiError> {
 }
 
 async fn evaluate_all(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let ctx = parse_context(&read_body(payload).await?)?;
+    let ctx = parse_context(&read_body(&req, payload).await?)?;
     let state = state(&req)?;
     let stored = state.stored_json();
     let counts = state.metrics.aligned(stored.snapshot());
@@ -52,8 +49,8 @@ async fn evaluate_all(req: HttpRequest, payload: web::Payload) -> Result<HttpRes
 }
 
 async fn evaluate_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let name = flag_name(&req, "/evaluatedFlags/")?;
-    let ctx = parse_context(&read_body(payload).await?)?;
+    let name = flag_name(&req)?;
+    let ctx = parse_context(&read_body(&req, payload).await?)?;
     let state = state(&req)?;
     let snapshot = state.client.snapshot();
     let (flag, evaluation) = snapshot

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, http::header, web};
 use novi_client::{ActivationId, FlagInput, FlagRecord, FlagUpdate};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::{blocking, flag_name, parse_json, read_body, resource, state, writer};
 use crate::{
@@ -19,13 +20,13 @@ fn json_flag(mut response: HttpResponseBuilder, flag: &FlagRecord) -> HttpRespon
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        resource("/flags", "GET, HEAD, POST, OPTIONS")
+        resource("/flags")
             .route(web::get().to(list_flags))
             .route(web::head().to(list_flags))
             .route(web::post().to(create_flag)),
     )
     .service(
-        resource("/flags/{name}", "GET, HEAD, PUT, DELETE, OPTIONS")
+        resource("/flags/{name}")
             .route(web::get().to(get_flag))
             .route(web::head().to(get_flag))
             .route(web::put().to(update_flag))
@@ -43,7 +44,7 @@ async fn list_flags(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 }
 
 async fn get_flag(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let name = flag_name(&req, "/flags/")?;
+    let name = flag_name(&req)?;
     let snapshot = state(&req)?.client.snapshot();
     let flag = snapshot
         .flag(&name)
@@ -56,7 +57,7 @@ fn ids(ids: Option<Vec<i32>>) -> Option<Vec<ActivationId>> {
 }
 
 async fn create_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let body: FlagBody = parse_json(&req, &read_body(payload).await?)?;
+    let body: FlagBody = parse_json(&req, &read_body(&req, payload).await?)?;
     let input = FlagInput {
         name: body.name.ok_or_else(|| {
             ApiError::BadRequest("invalid request body: missing field `name`".into())
@@ -73,8 +74,8 @@ async fn create_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResp
 }
 
 async fn update_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let name = flag_name(&req, "/flags/")?;
-    let body: FlagBody = parse_json(&req, &read_body(payload).await?)?;
+    let name = flag_name(&req)?;
+    let body: FlagBody = parse_json(&req, &read_body(&req, payload).await?)?;
     // Only what the body gives changes; the rest is read under the writers' lock, so a
     // replica's older snapshot cannot undo another replica's write.
     let update = FlagUpdate {
@@ -88,21 +89,20 @@ async fn update_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResp
 }
 
 async fn delete_flag(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let name = flag_name(&req, "/flags/")?;
+    let name = flag_name(&req)?;
     let client = writer(&req)?;
     blocking(move || client.delete_flag(&name)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// What a path segment leaves as it is: RFC 3986's unreserved characters.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Percent-encodes a flag name for a URL path segment.
 fn percent_encode_segment(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(name, SEGMENT).to_string()
 }

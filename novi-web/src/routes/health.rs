@@ -9,11 +9,15 @@ use crate::ApiError;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        resource("/health", "GET, HEAD, OPTIONS")
+        resource("/health")
             .route(web::get().to(health))
             .route(web::head().to(health)),
     )
-    .service(resource("/metrics", "GET, HEAD, OPTIONS").route(web::get().to(metrics)));
+    .service(
+        resource("/metrics")
+            .route(web::get().to(metrics))
+            .route(web::head().to(metrics)),
+    );
 }
 
 /// Every counter, in Prometheus' text exposition format.

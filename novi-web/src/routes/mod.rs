@@ -9,34 +9,128 @@ mod health;
 mod ofrep;
 
 use actix_web::{
-    HttpRequest, HttpResponse, Resource,
+    HttpMessage, HttpRequest, HttpResponse, Resource,
+    body::MessageBody,
+    dev::{ServiceFactory, ServiceRequest, ServiceResponse},
     http::header,
+    middleware::from_fn,
     web::{self, Bytes},
 };
 use novi_client::Context;
+use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::{ApiError, auth::Caller, state::AppState};
+use crate::{
+    ApiError,
+    auth::{self, Caller},
+    state::AppState,
+};
 
 /// The largest request body the server reads.
 pub const BODY_LIMIT: usize = 1 << 20;
 
-/// Every route and the methods it answers (besides `HEAD` on `GET` routes and `OPTIONS`).
-/// `openapi.yaml` describes exactly these; a test keeps the two in step.
-pub const ROUTES: &[(&str, &[&str])] = &[
-    ("/flags", &["GET", "POST"]),
-    ("/flags/{name}", &["GET", "PUT", "DELETE"]),
-    ("/evaluatedFlags", &["POST"]),
-    ("/evaluatedFlags/{name}", &["POST"]),
-    ("/activations", &["GET", "POST"]),
-    ("/activations/{id}", &["GET", "PUT", "DELETE"]),
-    ("/audit", &["GET"]),
-    ("/health", &["GET"]),
-    ("/metrics", &["GET"]),
-    ("/ofrep/v1/evaluate/flags", &["POST"]),
-    ("/ofrep/v1/evaluate/flags/{key}", &["POST"]),
+/// Who may call a route. Where no token of the kind a route needs is configured, the route is
+/// open: reads without client tokens, writes without an admin token (on loopback only, unless
+/// the server was told otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Access {
+    /// Anyone (`/health`, and `OPTIONS` on every route).
+    Open,
+    /// A client or an admin token: reading and evaluating.
+    Read,
+    /// An admin token: writing, and the audit log.
+    Admin,
+}
+
+/// A route: its path pattern, and the methods it answers with who may call each. `HEAD` is
+/// answered, with `GET`'s access, wherever `GET` is; `OPTIONS` everywhere, open to all.
+#[derive(Debug)]
+pub struct Route {
+    /// The path pattern, as actix-web and `openapi.yaml` write it (`/flags/{name}`).
+    pub path: &'static str,
+    /// Each method and its access.
+    pub methods: &'static [(&'static str, Access)],
+}
+
+impl Route {
+    /// Who may call the route with `method`; `None` when the route does not answer it.
+    pub fn access(&self, method: &str) -> Option<Access> {
+        let method = if method == "HEAD" { "GET" } else { method };
+        if method == "OPTIONS" {
+            return Some(Access::Open);
+        }
+        self.methods
+            .iter()
+            .find(|(declared, _)| *declared == method)
+            .map(|(_, access)| *access)
+    }
+
+    /// The `Allow` header: the methods in table order, `HEAD` after `GET`, then `OPTIONS`.
+    pub fn allow(&self) -> String {
+        let mut allow = String::new();
+        for (method, _) in self.methods {
+            allow.push_str(method);
+            allow.push_str(if *method == "GET" { ", HEAD, " } else { ", " });
+        }
+        allow.push_str("OPTIONS");
+        allow
+    }
+}
+
+/// Every route, the methods it answers, and who may call each. The application registers a
+/// resource only through this table (an unlisted path cannot be served), the guard decides
+/// access from the entry of the route that matched (never from the raw path), and
+/// `openapi.yaml` describes exactly these routes; tests keep the three in step.
+pub const ROUTES: &[Route] = &[
+    route("/flags", &[("GET", Access::Read), ("POST", Access::Admin)]),
+    route(
+        "/flags/{name}",
+        &[
+            ("GET", Access::Read),
+            ("PUT", Access::Admin),
+            ("DELETE", Access::Admin),
+        ],
+    ),
+    route("/evaluatedFlags", &[("POST", Access::Read)]),
+    route("/evaluatedFlags/{name}", &[("POST", Access::Read)]),
+    route(
+        "/activations",
+        &[("GET", Access::Read), ("POST", Access::Admin)],
+    ),
+    route(
+        "/activations/{id}",
+        &[
+            ("GET", Access::Read),
+            ("PUT", Access::Admin),
+            ("DELETE", Access::Admin),
+        ],
+    ),
+    route("/audit", &[("GET", Access::Admin)]),
+    route("/health", &[("GET", Access::Open)]),
+    route("/metrics", &[("GET", Access::Read)]),
+    route("/ofrep/v1/evaluate/flags", &[("POST", Access::Read)]),
+    route("/ofrep/v1/evaluate/flags/{key}", &[("POST", Access::Read)]),
 ];
+
+const fn route(path: &'static str, methods: &'static [(&'static str, Access)]) -> Route {
+    Route { path, methods }
+}
+
+/// The route a request matched, put in its extensions by the guard: the metrics and the audit
+/// log name requests by it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MatchedRoute(pub(crate) &'static Route);
+
+impl MatchedRoute {
+    /// The route `req` matched, if any.
+    pub(crate) fn of(req: &HttpRequest) -> Option<&'static Route> {
+        req.extensions()
+            .get::<MatchedRoute>()
+            .map(|matched| matched.0)
+    }
+}
 
 /// Registers every route.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -48,23 +142,34 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     ofrep::configure(cfg);
 }
 
-/// A resource whose other methods get a JSON 405 with `Allow`, and `OPTIONS` a 204 with it.
-fn resource(path: &'static str, allow: &'static str) -> Resource {
+/// The resource for `path`, guarded by the access its [`ROUTES`] entry declares. A path that
+/// is not in the table is a bug that every test of the application finds at once.
+fn resource(
+    path: &'static str,
+) -> Resource<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let route: &'static Route = ROUTES
+        .iter()
+        .find(|route| route.path == path)
+        .unwrap_or_else(|| panic!("route {path} is registered but not declared in ROUTES"));
     web::resource(path)
-        .route(
-            web::method(actix_web::http::Method::OPTIONS).to(move || async move {
-                HttpResponse::NoContent()
-                    .insert_header((header::ALLOW, allow))
-                    .finish()
-            }),
-        )
         .default_service(web::to(move |req: HttpRequest| async move {
-            Err::<HttpResponse, _>(ApiError::MethodNotAllowed {
-                method: req.method().to_string(),
-                path: req.path().to_owned(),
-                allow,
-            })
+            // Reached only by a method the table declares and no handler serves: a bug.
+            log::error!(
+                "{} {} is declared but has no handler",
+                req.method(),
+                route.path
+            );
+            Err::<HttpResponse, _>(ApiError::Internal)
         }))
+        .wrap(from_fn(move |req, next| auth::guard(route, req, next)))
 }
 
 /// The answer for any path that no route matches.
@@ -89,19 +194,23 @@ fn writer(req: &HttpRequest) -> Result<novi_client::Client, ApiError> {
     let route = format!(
         "{} {}",
         req.method(),
-        req.match_pattern().unwrap_or_else(|| req.path().to_owned())
+        MatchedRoute::of(req).map_or("?", |route| route.path)
     );
     Ok(state(req)?.client.acting_as(&Caller::of(req), &route))
 }
 
-/// Reads the body, refusing more than [`BODY_LIMIT`] bytes.
-async fn read_body(payload: web::Payload) -> Result<Bytes, ApiError> {
-    match payload.to_bytes_limited(BODY_LIMIT).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(err)) => Err(ApiError::BadRequest(format!(
+/// Reads the body, refusing more than [`BODY_LIMIT`] bytes, and a body that has not arrived
+/// whole within the server's body timeout (408, and the connection is closed): a client that
+/// trickles a byte at a time cannot hold a connection and a worker's attention for long.
+async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<Bytes, ApiError> {
+    let timeout = state(req)?.body_timeout();
+    match actix_web::rt::time::timeout(timeout, payload.to_bytes_limited(BODY_LIMIT)).await {
+        Ok(Ok(Ok(bytes))) => Ok(bytes),
+        Ok(Ok(Err(err))) => Err(ApiError::BadRequest(format!(
             "reading the request body: {err}"
         ))),
-        Err(_) => Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT }),
+        Ok(Err(_)) => Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT }),
+        Err(_) => Err(ApiError::BodyTimeout { timeout }),
     }
 }
 
@@ -147,34 +256,18 @@ fn parse_json<T: DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, 
         .map_err(|err| ApiError::BadRequest(format!("invalid request body: {err}")))
 }
 
-/// The flag name in the request path after `prefix`, percent-decoded. Bytes that are not
-/// UTF-8 are refused (a lossy decoding would turn them into another, real, name). A name with
-/// a NUL is answered as not found before it reaches the database: no flag can have one (writes
-/// refuse control characters), and PostgreSQL fails any query that holds one.
-fn flag_name(req: &HttpRequest, prefix: &str) -> Result<String, ApiError> {
-    let raw = req.uri().path().strip_prefix(prefix).unwrap_or_default();
-    let bytes = raw.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(hi), Some(lo)) => {
-                decoded.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (byte, _, _) => {
-                decoded.push(byte);
-                i += 1;
-            }
-        }
-    }
-    let name = String::from_utf8(decoded)
-        .map_err(|_| ApiError::BadRequest("the flag name in the path is not valid UTF-8".into()))?;
+/// The flag name in the request path: its last segment, percent-decoded. The routes that take
+/// a name (`{name}`, `{key}`) end with it, and it cannot hold an unencoded `/`. It is read from
+/// the raw path, not the router's (which decodes lossily): bytes that are not UTF-8 are refused,
+/// as a lossy decoding would turn them into another, real, name. A name with a NUL is answered
+/// as not found before it reaches the database: no flag can have one (writes refuse control
+/// characters), and PostgreSQL fails any query that holds one.
+fn flag_name(req: &HttpRequest) -> Result<String, ApiError> {
+    let raw = req.uri().path().rsplit('/').next().unwrap_or_default();
+    let name = percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| ApiError::BadRequest("the flag name in the path is not valid UTF-8".into()))?
+        .into_owned();
     if name.contains('\0') {
         return Err(novi_client::Error::FlagNotFound(name).into());
     }

@@ -22,13 +22,8 @@ use super::{flag_name, read_body, resource, state};
 use crate::ApiError;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/ofrep/v1/evaluate/flags", "POST, OPTIONS").route(web::post().to(evaluate_all)),
-    )
-    .service(
-        resource("/ofrep/v1/evaluate/flags/{key}", "POST, OPTIONS")
-            .route(web::post().to(evaluate_flag)),
-    );
+    cfg.service(resource("/ofrep/v1/evaluate/flags").route(web::post().to(evaluate_all)))
+        .service(resource("/ofrep/v1/evaluate/flags/{key}").route(web::post().to(evaluate_flag)));
 }
 
 /// An OFREP error: its status, `errorCode` and `errorDetails`.
@@ -116,9 +111,9 @@ fn evaluation_json(flag: &FlagRecord, evaluation: &Evaluation) -> Result<Value, 
 }
 
 async fn evaluate_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let key = flag_name(&req, "/ofrep/v1/evaluate/flags/")?;
+    let key = flag_name(&req)?;
     let state = state(&req)?;
-    let ctx = match request_context(&read_body(payload).await?, state.targeting_key()) {
+    let ctx = match request_context(&read_body(&req, payload).await?, state.targeting_key()) {
         Ok(ctx) => ctx,
         Err(failure) => return Ok(failure.response(Some(&key))),
     };
@@ -140,7 +135,7 @@ async fn evaluate_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpRe
 
 async fn evaluate_all(req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
-    let ctx = match request_context(&read_body(payload).await?, state.targeting_key()) {
+    let ctx = match request_context(&read_body(&req, payload).await?, state.targeting_key()) {
         Ok(ctx) => ctx,
         Err(failure) => return Ok(failure.response(None)),
     };

@@ -204,3 +204,78 @@ fn metrics_count_requests_evaluations_variants_and_report_the_snapshot() {
         }
     });
 }
+
+/// The text of `GET /metrics`, with the admin token.
+async fn metrics_text<S, B>(app: &S) -> String
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let req = actix_test::TestRequest::get()
+        .uri("/metrics")
+        .insert_header(("authorization", format!("Bearer {ADMIN}")));
+    let answer = actix_test::call_service(app, req.to_request()).await;
+    assert_eq!(answer.status(), 200);
+    String::from_utf8(actix_test::read_body(answer).await.to_vec()).unwrap()
+}
+
+const ADMIN: &str = "admin-secret-0123456789";
+
+/// Callers choose methods and paths; neither may become a label. 10,000 invented methods and
+/// 10,000 invented paths (unauthenticated, on a server with tokens) leave `/metrics` within a
+/// few KB of its size before.
+#[test]
+fn invented_methods_and_paths_do_not_grow_the_metrics() {
+    let db = TestDb::new(Backend::Sqlite);
+    block_on(async {
+        let tokens = novi_web::Tokens {
+            admin: vec![novi_web::Token::parse(ADMIN, "admin").unwrap()],
+            client: vec![novi_web::Token::parse("client-secret-0123456789", "client").unwrap()],
+        };
+        let app =
+            crate::init_state(novi_web::AppState::new(db.sample_client()).with_tokens(tokens))
+                .await;
+        assert_eq!(send(&app, Method::GET, "/flags", None).await.status, 401);
+        let before = metrics_text(&app).await;
+        for i in 0..10_000 {
+            let method =
+                Method::from_bytes(format!("M{}X", "M".repeat(i % 50) + &i.to_string()).as_bytes())
+                    .unwrap();
+            for path in ["/flags", &format!("/invented/{i}")] {
+                let req = actix_test::TestRequest::default()
+                    .method(method.clone())
+                    .uri(path);
+                let status = actix_test::call_service(&app, req.to_request())
+                    .await
+                    .status();
+                assert!(status.is_client_error(), "{method} {path}: {status}");
+            }
+            let path = format!("/made-up-{i}");
+            assert_eq!(send(&app, Method::GET, &path, None).await.status, 404);
+        }
+        let after = metrics_text(&app).await;
+        assert!(
+            after.len() < before.len() + 8 * 1024,
+            "/metrics grew from {} to {} bytes:\n{after}",
+            before.len(),
+            after.len()
+        );
+        let got = samples(&after);
+        assert_eq!(
+            got[r#"novi_http_requests_total{method="other",route="/flags",status="405"}"#],
+            10_000.0
+        );
+        assert_eq!(
+            got[r#"novi_http_requests_total{method="other",route="unmatched",status="404"}"#],
+            10_000.0
+        );
+        assert_eq!(
+            got[r#"novi_http_requests_total{method="GET",route="unmatched",status="404"}"#],
+            10_000.0
+        );
+    });
+}

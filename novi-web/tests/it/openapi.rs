@@ -1,17 +1,21 @@
-//! `openapi.yaml` describes exactly the routes the app serves.
+//! `openapi.yaml` describes exactly the routes the app serves, with the access `ROUTES`
+//! declares for each.
 
 use std::collections::BTreeSet;
 
 use actix_web::http::Method;
+use novi_web::Access;
 
 use crate::{block_on, init, send};
 
-/// `(path, method)` pairs of `openapi.yaml`, read from its `paths:` section.
-fn documented() -> BTreeSet<(String, String)> {
+/// `(path, method, access)` of `openapi.yaml`, read from its `paths:` section (the access from
+/// each operation's `x-novi-access`).
+fn documented() -> BTreeSet<(String, String, String)> {
     let spec = include_str!("../../openapi.yaml");
-    let mut pairs = BTreeSet::new();
+    let mut operations = BTreeSet::new();
     let mut in_paths = false;
     let mut path = None;
+    let mut method: Option<String> = None;
     for line in spec.lines() {
         if !line.starts_with(' ') && !line.is_empty() {
             in_paths = line == "paths:";
@@ -22,24 +26,44 @@ fn documented() -> BTreeSet<(String, String)> {
         }
         if let Some(p) = line.strip_prefix("  /") {
             path = Some(format!("/{}", p.trim_end_matches(':')));
-        } else if let (Some(path), Some(method)) = (&path, line.strip_prefix("    ")) {
-            let method = method.trim_end_matches(':');
-            if ["get", "post", "put", "delete", "patch"].contains(&method) {
-                pairs.insert((path.clone(), method.to_uppercase()));
-            }
+            method = None;
+        } else if let Some(m) = line.strip_prefix("    ").filter(|m| !m.starts_with(' ')) {
+            let m = m.trim_end_matches(':');
+            method = ["get", "post", "put", "delete", "patch"]
+                .contains(&m)
+                .then(|| m.to_uppercase());
+        } else if let (Some(path), Some(method), Some(access)) = (
+            &path,
+            &method,
+            line.trim_start().strip_prefix("x-novi-access: "),
+        ) {
+            operations.insert((path.clone(), method.clone(), access.to_owned()));
         }
     }
-    pairs
+    operations
+}
+
+fn access_name(access: Access) -> &'static str {
+    match access {
+        Access::Open => "open",
+        Access::Read => "read",
+        Access::Admin => "admin",
+        other => panic!("{other:?} is not documented"),
+    }
 }
 
 #[test]
-fn openapi_describes_exactly_the_routes() {
-    let routes: BTreeSet<(String, String)> = novi_web::ROUTES
+fn openapi_describes_exactly_the_routes_and_their_access() {
+    let routes: BTreeSet<(String, String, String)> = novi_web::ROUTES
         .iter()
-        .flat_map(|(path, methods)| {
-            methods
-                .iter()
-                .map(move |m| ((*path).to_owned(), (*m).to_owned()))
+        .flat_map(|route| {
+            route.methods.iter().map(move |(method, access)| {
+                (
+                    route.path.to_owned(),
+                    (*method).to_owned(),
+                    access_name(*access).to_owned(),
+                )
+            })
         })
         .collect();
     assert_eq!(documented(), routes);
@@ -51,13 +75,15 @@ fn the_routes_table_is_what_the_app_serves() {
     let client = db.sample_client();
     block_on(async {
         let app = init(client).await;
-        for (path, methods) in novi_web::ROUTES {
-            let concrete = path
+        for route in novi_web::ROUTES {
+            let concrete = route
+                .path
                 .replace("{name}", "Combo%20OR")
                 .replace("{key}", "Combo%20OR")
                 .replace("{id}", "1");
-            for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
-                if *path == "/metrics" && method == "GET" {
+            for method in ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"] {
+                let declared = route.access(method).is_some();
+                if route.path == "/metrics" && ["GET", "HEAD"].contains(&method) {
                     // Prometheus' text, not JSON: checked on its own below.
                     continue;
                 }
@@ -72,20 +98,24 @@ fn the_routes_table_is_what_the_app_serves() {
                     || answer.body["error"]
                         .as_str()
                         .is_some_and(|e| e.starts_with("no route"));
-                let served = !no_route;
-                assert_eq!(
-                    served,
-                    methods.contains(&method),
-                    "{method} {path}: {answer:?}"
+                assert_eq!(!no_route, declared, "{method} {}: {answer:?}", route.path);
+                // A declared method that no handler serves would be a 500.
+                assert!(
+                    answer.status.as_u16() < 500,
+                    "{method} {}: {answer:?}",
+                    route.path
                 );
             }
         }
-        let metrics = actix_web::test::TestRequest::get()
-            .uri("/metrics")
-            .to_request();
-        assert_eq!(
-            actix_web::test::call_service(&app, metrics).await.status(),
-            200
-        );
+        for method in [Method::GET, Method::HEAD] {
+            let metrics = actix_web::test::TestRequest::default()
+                .method(method)
+                .uri("/metrics")
+                .to_request();
+            assert_eq!(
+                actix_web::test::call_service(&app, metrics).await.status(),
+                200
+            );
+        }
     });
 }
