@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use novi_core::{
-    Activation, ActivationClass, ActivationId, BuildError, Context, Decision, Definition, EvalError,
+    Activation, ActivationClass, ActivationId, BuildError, Context, Decision, Definition,
+    EvalError, Memo,
 };
 
 /// On when every member is on.
@@ -11,6 +12,9 @@ use novi_core::{
 /// Config (Python Novi's): a non-empty JSON array of activation ids, e.g. `[1, 2]`. Members
 /// are built once and shared; a missing id, a cycle (an And that contains itself, directly or
 /// through others) or nesting deeper than [`novi_core::MAX_NESTING`] is a build error.
+///
+/// Each member is decided at most once per evaluation of a flag, however many composites share
+/// it (through [`Activation::decide_in`] and the evaluation's [`Memo`]).
 ///
 /// The answer does not depend on the order of the ids. When a member fails to evaluate
 /// (an [`EvalError`]), And follows three-valued logic: any member that is off makes the And
@@ -51,12 +55,13 @@ fn build_members(def: &mut Definition<'_>) -> Result<Vec<Arc<dyn Activation>>, B
 fn fold(
     members: &[Arc<dyn Activation>],
     ctx: &Context,
+    memo: &mut Memo,
     decisive: bool,
 ) -> Result<Decision, EvalError> {
     let mut first_error = None;
     let mut variant = None;
     for member in members {
-        match member.decide(ctx) {
+        match member.decide_in(ctx, memo) {
             Ok(decision) if decision.is_on() == decisive => {
                 return Ok(match (decisive, decision.into_variant()) {
                     (true, Some(chosen)) => Decision::ON.with_variant(chosen),
@@ -86,7 +91,11 @@ impl Activation for AndActivation {
     }
 
     fn decide(&self, ctx: &Context) -> Result<Decision, EvalError> {
-        fold(&self.members, ctx, false)
+        self.decide_in(ctx, &mut Memo::new())
+    }
+
+    fn decide_in(&self, ctx: &Context, memo: &mut Memo) -> Result<Decision, EvalError> {
+        fold(&self.members, ctx, memo, false)
     }
 }
 
@@ -96,7 +105,11 @@ impl Activation for OrActivation {
     }
 
     fn decide(&self, ctx: &Context) -> Result<Decision, EvalError> {
-        fold(&self.members, ctx, true)
+        self.decide_in(ctx, &mut Memo::new())
+    }
+
+    fn decide_in(&self, ctx: &Context, memo: &mut Memo) -> Result<Decision, EvalError> {
+        fold(&self.members, ctx, memo, true)
     }
 }
 
@@ -143,7 +156,11 @@ impl Activation for NotActivation {
     }
 
     fn decide(&self, ctx: &Context) -> Result<Decision, EvalError> {
-        Ok(Decision::from(!self.member.decide(ctx)?.is_on()))
+        self.decide_in(ctx, &mut Memo::new())
+    }
+
+    fn decide_in(&self, ctx: &Context, memo: &mut Memo) -> Result<Decision, EvalError> {
+        Ok(Decision::from(!self.member.decide_in(ctx, memo)?.is_on()))
     }
 }
 

@@ -140,9 +140,33 @@ fn read_while_refreshing(c: &mut Criterion) {
     }
 }
 
+/// A diamond of Or composites 60 levels high (A_k = Or[A_k-1, B_k-1], B_k = Or[A_k-1, B_k-1])
+/// over two leaves that say no: 2^60 paths, 122 activations, each decided once.
+fn diamond(c: &mut Criterion) {
+    novi_activations::link();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("diamond.db").display());
+    let client = Client::builder(&url)
+        .unwrap()
+        .migrate(true)
+        .connect()
+        .unwrap();
+    let mut conn = client.connection().unwrap();
+    conn.batch_execute(&format!("BEGIN; {} COMMIT;", novi_testing::diamond_sql(60)))
+        .unwrap();
+    drop(conn);
+    client.refresh().unwrap();
+    let ctx = context! {"environment": "production"};
+    assert!(!client.is_enabled("diamond", &ctx));
+    c.bench_function("is_enabled/diamond_60", |b| {
+        b.iter(|| client.is_enabled(black_box("diamond"), black_box(&ctx)))
+    });
+}
+
 criterion_group!(
     benches,
     is_enabled,
+    diamond,
     evaluate_all,
     snapshot_build,
     read_while_refreshing

@@ -9,7 +9,7 @@ use std::{
 };
 
 use novi_core::{
-    Activation, ActivationId, ActivationSet, ActivationSpec, BuildError, Context, EvalError,
+    Activation, ActivationId, ActivationSet, ActivationSpec, BuildError, Context, EvalError, Memo,
     Variant,
 };
 use rustc_hash::FxHashMap;
@@ -116,7 +116,12 @@ enum Plan {
         activation: ActivationId,
         error: Arc<BuildError>,
     },
-    Evaluate(Vec<(ActivationId, Arc<dyn Activation>)>),
+    Evaluate {
+        activations: Vec<(ActivationId, Arc<dyn Activation>)>,
+        /// Whether some activation is reached along two paths, so that the evaluation must
+        /// remember decisions to decide each once (see `ActivationSet::reaches_twice`).
+        remember: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -330,7 +335,10 @@ fn plan(
             error,
         };
     }
-    Plan::Evaluate(ready)
+    Plan::Evaluate {
+        remember: built.reaches_twice(ids),
+        activations: ready,
+    }
 }
 
 /// A flag is on when every activation says yes. Any activation that says no makes it off,
@@ -353,11 +361,21 @@ fn evaluate_flag(plan: &Plan, ctx: &Context) -> Evaluation {
             activation: *activation,
             error: Arc::clone(error),
         }),
-        Plan::Evaluate(activations) => {
+        Plan::Evaluate {
+            activations,
+            remember,
+        } => {
+            // Each activation is decided at most once, whatever composites share it: where
+            // the graph lets one be reached twice, the memo remembers decisions.
+            let mut memo = if *remember {
+                Memo::new()
+            } else {
+                Memo::forgetful()
+            };
             let mut first_error = None;
             let mut variant = None;
             for (id, activation) in activations {
-                match activation.decide(ctx) {
+                match memo.decide(*id, &**activation, ctx) {
                     Ok(decision) if decision.is_on() => {
                         if variant.is_none() {
                             variant = decision.into_variant();

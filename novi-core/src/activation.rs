@@ -2,7 +2,7 @@
 
 use std::{fmt, sync::Arc};
 
-use crate::Context;
+use crate::{Context, Memo};
 
 /// The id of a row of the `activations` table. Composite activations (And/Or) name their
 /// members by these ids.
@@ -71,6 +71,21 @@ pub trait Activation: fmt::Debug + Send + Sync {
     /// is present but unusable. The default wraps [`evaluate`](Activation::evaluate).
     fn decide(&self, ctx: &Context) -> Result<Decision, EvalError> {
         Ok(Decision::from(self.evaluate(ctx)))
+    }
+
+    /// The full answer for `ctx` within one evaluation of a flag, which `memo` remembers.
+    ///
+    /// Composite activations override it and ask their members through it
+    /// (`member.decide_in(ctx, memo)`): the members [`Definition::resolve`] hands out look
+    /// themselves up in `memo`, so an activation that several composites share is decided once
+    /// per evaluation, and evaluation stays linear in the number of activations however they
+    /// are shared. Novi calls this method; the default is [`decide`](Activation::decide), which
+    /// is all a leaf activation needs.
+    ///
+    /// [`Definition::resolve`]: crate::Definition::resolve
+    fn decide_in(&self, ctx: &Context, memo: &mut Memo) -> Result<Decision, EvalError> {
+        let _ = memo;
+        self.decide(ctx)
     }
 }
 

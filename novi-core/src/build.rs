@@ -11,14 +11,14 @@
 //! [`MAX_NESTING`] check.
 
 use std::{
-    collections::{BTreeMap, HashMap, hash_map::Entry},
+    collections::{BTreeMap, HashMap, HashSet, hash_map::Entry},
     panic::{AssertUnwindSafe, catch_unwind},
     sync::Arc,
 };
 
 use serde::de::DeserializeOwned;
 
-use crate::{Activation, ActivationId, BuildError, ConfigError, registry};
+use crate::{Activation, ActivationId, BuildError, ConfigError, Memo, registry};
 
 /// How deep composite activations may nest. A leaf activation has depth 0; a composite has
 /// one more than its deepest member. Building an activation deeper than this fails with
@@ -124,7 +124,10 @@ impl<'a> Definition<'a> {
         ConfigError::new(self.class, problem, self.expected)
     }
 
-    /// The member activation with this id, built.
+    /// The member activation with this id, built. Ask it for decisions through
+    /// [`Activation::decide_in`] with the memo your own `decide_in` was given: it then looks
+    /// itself up there, so a member that several composites share is decided once per
+    /// evaluation.
     pub fn resolve(&mut self, id: ActivationId) -> Result<Arc<dyn Activation>, BuildError> {
         self.resolver.resolve(id)
     }
@@ -133,10 +136,19 @@ impl<'a> Definition<'a> {
 /// The outcome of building one activation.
 pub type Built = Result<Arc<dyn Activation>, Arc<BuildError>>;
 
+/// How many activations [`ActivationSet::reaches_twice`] visits before it answers "yes" without
+/// looking further: remembering decisions is always correct, only not always needed.
+const REACH_LIMIT: usize = 1024;
+
 /// Every stored activation, built once: a ready activation or the reason it failed.
 #[derive(Debug, Default)]
 pub struct ActivationSet {
     built: BTreeMap<ActivationId, Built>,
+    /// The members each built composite resolved, in the order it asked for them.
+    members: HashMap<ActivationId, Box<[ActivationId]>>,
+    /// The built activations from which some activation is reached along two paths (or whose
+    /// reach is larger than [`REACH_LIMIT`]).
+    shared_below: HashSet<ActivationId>,
 }
 
 impl ActivationSet {
@@ -159,19 +171,79 @@ impl ActivationSet {
         let mut builder = Builder {
             specs: &specs_by_id,
             done: HashMap::with_capacity(specs_by_id.len()),
+            finished: Vec::with_capacity(specs_by_id.len()),
         };
         let mut ids: Vec<_> = specs_by_id.keys().copied().collect();
         ids.sort_unstable();
         for id in ids {
             builder.build_from(id);
         }
-        ActivationSet {
-            built: builder
-                .done
-                .into_iter()
-                .map(|(id, done)| (id, done.map(|(activation, _depth)| activation)))
-                .collect(),
+        let mut set = ActivationSet::default();
+        for (id, done) in builder.done {
+            match done {
+                Ok(built) => {
+                    if built.repeats {
+                        set.shared_below.insert(id);
+                    }
+                    if !built.members.is_empty() {
+                        set.members.insert(id, built.members);
+                    }
+                    set.built.insert(id, Ok(built.activation));
+                }
+                Err(err) => {
+                    set.built.insert(id, Err(err));
+                }
+            }
         }
+        // Members first: a composite above one that reaches something twice does too.
+        for id in builder.finished {
+            let members = set.members_of(id);
+            let shared = set.shared_below.contains(&id)
+                || members.iter().any(|m| set.shared_below.contains(m))
+                || (members.len() > 1 && set.walk_reaches_twice(members));
+            if shared {
+                set.shared_below.insert(id);
+            }
+        }
+        set
+    }
+
+    /// The members the composite `id` resolved (none for a leaf or an unknown id).
+    pub fn members_of(&self, id: ActivationId) -> &[ActivationId] {
+        self.members.get(&id).map_or(&[], |members| members)
+    }
+
+    /// Whether evaluating `roots` together (a flag's activations) can reach some activation
+    /// along two paths, so that an evaluation should remember decisions in a [`Memo`] to
+    /// decide each activation once. `false` means every activation below `roots` is reached
+    /// once, and a [`Memo::forgetful`] costs nothing. Graphs too large to check cheaply
+    /// (more than 1,024 activations) count as reaching twice.
+    ///
+    /// [`Memo`]: crate::Memo
+    /// [`Memo::forgetful`]: crate::Memo::forgetful
+    pub fn reaches_twice(&self, roots: &[ActivationId]) -> bool {
+        match roots {
+            [] => false,
+            [root] => self.shared_below.contains(root),
+            _ => {
+                roots.iter().any(|root| self.shared_below.contains(root))
+                    || self.walk_reaches_twice(roots)
+            }
+        }
+    }
+
+    /// Walks down from `roots` (explicitly, never recursing): `true` at the first activation
+    /// seen twice, or after [`REACH_LIMIT`] activations.
+    fn walk_reaches_twice(&self, roots: &[ActivationId]) -> bool {
+        let mut seen = HashSet::new();
+        let mut stack: Vec<ActivationId> = roots.to_vec();
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id) || seen.len() > REACH_LIMIT {
+                return true;
+            }
+            stack.extend_from_slice(self.members_of(id));
+        }
+        false
     }
 
     /// The built activation with this id, its build error, or `None` when no row has the id.
@@ -195,11 +267,21 @@ impl ActivationSet {
     }
 }
 
-type Done = Result<(Arc<dyn Activation>, usize), Arc<BuildError>>;
+/// A built activation, as the builder keeps it.
+struct Finished {
+    activation: Arc<dyn Activation>,
+    depth: usize,
+    members: Box<[ActivationId]>,
+    repeats: bool,
+}
+
+type Done = Result<Finished, Arc<BuildError>>;
 
 struct Builder<'s, 'a> {
     specs: &'s HashMap<ActivationId, Option<ActivationSpec<'a>>>,
     done: HashMap<ActivationId, Done>,
+    /// Built activations in the order they were finished: members before composites.
+    finished: Vec<ActivationId>,
 }
 
 /// An entry of the explicit stack: an activation still to try, or one that waits for the
@@ -228,6 +310,9 @@ impl Builder<'_, '_> {
             }
             match self.attempt(id, &stack, &waiting) {
                 Attempt::Finished(done) => {
+                    if done.is_ok() {
+                        self.finished.push(id);
+                    }
                     self.done.insert(id, done);
                     stack.pop();
                     waiting.remove(&id);
@@ -272,6 +357,8 @@ impl Builder<'_, '_> {
             stack,
             waiting,
             depth: None,
+            resolved: Vec::new(),
+            repeats: false,
             deferred: Vec::new(),
             cycle: None,
         };
@@ -291,7 +378,12 @@ impl Builder<'_, '_> {
                 depth,
                 limit: MAX_NESTING,
             })),
-            Ok(Ok(activation)) => Ok((activation, depth)),
+            Ok(Ok(activation)) => Ok(Finished {
+                activation,
+                depth,
+                members: resolver.resolved.into_boxed_slice(),
+                repeats: resolver.repeats,
+            }),
             Ok(Err(err)) => Err(Arc::new(err)),
             Err(panic) => Err(Arc::new(BuildError::Panicked {
                 class: registration.class(),
@@ -305,6 +397,37 @@ enum Attempt {
     Finished(Done),
     NeedsFirst(Vec<ActivationId>),
     Cycle(Vec<ActivationId>),
+}
+
+/// A member as [`Definition::resolve`] hands it out: the activation, which looks itself up in
+/// the evaluation's [`Memo`] when asked through [`Activation::decide_in`].
+struct Member {
+    id: ActivationId,
+    activation: Arc<dyn Activation>,
+}
+
+impl std::fmt::Debug for Member {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{} {:?}", self.id, self.activation)
+    }
+}
+
+impl Activation for Member {
+    fn evaluate(&self, ctx: &crate::Context) -> bool {
+        self.activation.evaluate(ctx)
+    }
+
+    fn decide(&self, ctx: &crate::Context) -> Result<crate::Decision, crate::EvalError> {
+        self.activation.decide(ctx)
+    }
+
+    fn decide_in(
+        &self,
+        ctx: &crate::Context,
+        memo: &mut Memo,
+    ) -> Result<crate::Decision, crate::EvalError> {
+        memo.decide(self.id, &*self.activation, ctx)
+    }
 }
 
 /// Stands in for a member that is not built yet, so that one attempt of a build function
@@ -328,6 +451,10 @@ struct StackResolver<'b, 's, 'a> {
     waiting: &'b HashMap<ActivationId, usize>,
     /// The depth of the deepest member resolved so far.
     depth: Option<usize>,
+    /// The built members handed out, each once.
+    resolved: Vec<ActivationId>,
+    /// Whether a member was asked for twice (it may then be decided twice).
+    repeats: bool,
     deferred: Vec<ActivationId>,
     cycle: Option<Vec<ActivationId>>,
 }
@@ -335,9 +462,17 @@ struct StackResolver<'b, 's, 'a> {
 impl Resolve for StackResolver<'_, '_, '_> {
     fn resolve(&mut self, id: ActivationId) -> Result<Arc<dyn Activation>, BuildError> {
         match self.builder.done.get(&id) {
-            Some(Ok((activation, depth))) => {
-                self.depth = Some(self.depth.map_or(*depth, |d| d.max(*depth)));
-                Ok(Arc::clone(activation))
+            Some(Ok(built)) => {
+                self.depth = Some(self.depth.map_or(built.depth, |d| d.max(built.depth)));
+                if self.resolved.contains(&id) {
+                    self.repeats = true;
+                } else {
+                    self.resolved.push(id);
+                }
+                Ok(Arc::new(Member {
+                    id,
+                    activation: Arc::clone(&built.activation),
+                }))
             }
             Some(Err(err)) => Err(BuildError::Dependency {
                 id,

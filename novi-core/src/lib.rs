@@ -96,6 +96,7 @@ mod activation;
 mod build;
 mod context;
 mod error;
+mod memo;
 pub mod registry;
 
 pub use activation::{
@@ -106,6 +107,7 @@ pub use build::{
 };
 pub use context::{Context, NotAnObject, json_type};
 pub use error::{BuildError, ConfigError};
+pub use memo::Memo;
 pub use registry::{ActivationClass, Registration};
 
 /// Re-exports used by this crate's macros; not a public API.

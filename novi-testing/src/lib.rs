@@ -232,3 +232,31 @@ pub fn hot_path_client() -> (Client, tempfile::TempDir) {
     }
     (client, dir)
 }
+
+/// SQL rows of an Or "diamond" `depth` levels high over two leaves that say no (ids 1 and 2):
+/// level k holds ids 2k+1 and 2k+2, each `[2k-1, 2k]`; the flag `diamond` links the top, and
+/// the flag `diamond and a leaf` links the top and leaf 1 (reached twice through the flag).
+pub fn diamond_sql(depth: i32) -> String {
+    let never = r#"{"environments": ["never"]}"#;
+    let mut sql = format!(
+        "INSERT INTO activations (id, name, class_name, config) VALUES (1, 'leaf a', 'EnvironmentActivation', '{never}');\n\
+         INSERT INTO activations (id, name, class_name, config) VALUES (2, 'leaf b', 'EnvironmentActivation', '{never}');\n"
+    );
+    for k in 1..=depth {
+        let (a, b) = (2 * k - 1, 2 * k);
+        for id in [2 * k + 1, 2 * k + 2] {
+            sql.push_str(&format!(
+                "INSERT INTO activations (id, name, class_name, config) VALUES ({id}, 'or {id}', 'OrActivation', '[{a}, {b}]');\n"
+            ));
+        }
+    }
+    let top = 2 * depth + 1;
+    sql.push_str(&format!(
+        "INSERT INTO flags (id, name, status) VALUES (1, 'diamond', TRUE);\n\
+         INSERT INTO flags (id, name, status) VALUES (2, 'diamond and a leaf', TRUE);\n\
+         INSERT INTO flags_activations (flag_id, activation_id) VALUES (1, {top});\n\
+         INSERT INTO flags_activations (flag_id, activation_id) VALUES (2, {top});\n\
+         INSERT INTO flags_activations (flag_id, activation_id) VALUES (2, 1);\n"
+    ));
+    sql
+}
