@@ -24,7 +24,7 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("creating a temporary folder")?;
     let url = format!("sqlite://{}", dir.path().join("novi.db").display());
     let novi = Client::builder(&url)?.migrate(true).connect()?;
-    novi.seed_if_empty(include_str!("../../sample_data.sql"))?;
+    novi.seed_if_empty(novi_client::SAMPLE_DATA)?;
     let button = novi.create_activation(&novi_client::ActivationInput {
         name: "button colour".into(),
         class_name: "VariantActivation".into(),

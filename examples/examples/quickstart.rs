@@ -45,7 +45,7 @@ fn main() -> anyhow::Result<()> {
         .connect()
         .context("opening the database")?;
     client
-        .seed_if_empty(include_str!("../../sample_data.sql"))
+        .seed_if_empty(novi_client::SAMPLE_DATA)
         .context("loading sample_data.sql")?;
     if flag::install(client).is_err() {
         anyhow::bail!("the default client was already set");

@@ -67,6 +67,11 @@ mod store;
 mod url;
 
 pub use client::{Client, ClientBuilder, DEFAULT_REFRESH_INTERVAL, PoolState};
+
+/// Python Novi's four sample flags and activations (`sample_data.sql`), as SQL that runs on
+/// SQLite, PostgreSQL and MySQL/MariaDB. It replaces whatever the tables hold: load it with
+/// [`Client::seed_if_empty`].
+pub const SAMPLE_DATA: &str = include_str!("../sample_data.sql");
 pub use connection::{
     ConnectionManager, DbConnection, PooledConnection, connect, revert_all_migrations,
     run_migrations,

@@ -24,7 +24,7 @@ fn install_sample_client() {
             .connect()
             .unwrap();
         client
-            .seed_if_empty(include_str!("../../sample_data.sql"))
+            .seed_if_empty(novi_client::SAMPLE_DATA)
             .unwrap();
         assert!(flag::install(client).is_ok());
     });

@@ -133,8 +133,8 @@ impl Drop for TestDb {
     }
 }
 
-/// The repository's `sample_data.sql`.
-pub const SAMPLE_DATA: &str = include_str!("../../sample_data.sql");
+/// Python Novi's sample flags (`sample_data.sql`).
+pub const SAMPLE_DATA: &str = novi_client::SAMPLE_DATA;
 
 /// Runs the body once per backend: `db_test!(name, |db| { ... })` makes the tests
 /// `name::sqlite`, `name::postgres` and `name::mysql`.

@@ -12,7 +12,7 @@ use novi_client::Client;
 use crate::{AllowedHosts, AppState, MIN_TOKEN_LEN, Tokens, app};
 
 /// Python Novi's four sample flags, loaded by `--sample-data` into an empty database.
-pub const SAMPLE_DATA: &str = include_str!("../../sample_data.sql");
+pub const SAMPLE_DATA: &str = novi_client::SAMPLE_DATA;
 
 /// How the server runs.
 #[derive(Debug, Clone)]
