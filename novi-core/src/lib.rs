@@ -96,6 +96,7 @@ mod activation;
 mod build;
 mod context;
 mod error;
+mod number;
 pub mod registry;
 
 pub use activation::{
@@ -104,8 +105,9 @@ pub use activation::{
 pub use build::{
     ActivationSet, ActivationSpec, Built, Definition, MAX_NESTING, NoMembers, Resolve,
 };
-pub use context::{Context, NotAnObject, json_type};
+pub use context::{Context, ContextError, NotAnObject, json_type};
 pub use error::{BuildError, ConfigError};
+pub use number::{ExactNumber, MAX_INT_DIGITS, NumberError};
 pub use registry::{ActivationClass, Registration};
 
 /// Re-exports used by this crate's macros; not a public API.
