@@ -7,7 +7,6 @@
 
 /// The value of `c` if it is a decimal digit of any script (Unicode category Nd), as CPython's
 /// `int()` reads it: `'7'` and `'７'` are 7. `None` for every other character.
-#[allow(dead_code)] // strptime reads digits with it from the next commit
 pub(crate) fn decimal_digit(c: char) -> Option<u32> {
     if c.is_ascii() {
         return c.to_digit(10);
