@@ -59,6 +59,7 @@ mod context_value;
 mod date_time;
 mod rollout;
 mod targeting;
+mod unicode;
 mod variants;
 mod weighted_random;
 

@@ -23,9 +23,7 @@ fn install_sample_client() {
             .migrate(true)
             .connect()
             .unwrap();
-        client
-            .seed_if_empty(novi_client::SAMPLE_DATA)
-            .unwrap();
+        client.seed_if_empty(novi_client::SAMPLE_DATA).unwrap();
         assert!(flag::install(client).is_ok());
     });
 }

@@ -97,6 +97,7 @@ mod build;
 mod context;
 mod error;
 mod memo;
+mod number;
 pub mod registry;
 
 pub use activation::{
@@ -105,9 +106,10 @@ pub use activation::{
 pub use build::{
     ActivationSet, ActivationSpec, Built, Definition, MAX_NESTING, NoMembers, Resolve,
 };
-pub use context::{Context, NotAnObject, json_type};
+pub use context::{Context, ContextError, NotAnObject, json_type};
 pub use error::{BuildError, ConfigError};
 pub use memo::Memo;
+pub use number::{ExactNumber, MAX_INT_DIGITS, NumberError};
 pub use registry::{ActivationClass, Registration};
 
 /// Re-exports used by this crate's macros; not a public API.

@@ -25,7 +25,12 @@ pub const CURRENT_DATE_TIME: &str = "currentDateTime";
 /// - The window is start-inclusive, end-exclusive. Both bounds must parse with `format`, and
 ///   start must not be after end (start equal to end is an empty window, always off);
 ///   otherwise building fails with a config error.
-/// - A format has at most 64 items and a time at most 128 bytes; CPython has no such limits.
+/// - Digits are CPython's: where its pattern for a directive has `\d` (`%Y`, `%y`, the
+///   second digit of `%d`, `%H`, `%M`, `%S`, the digits of `%z`), any Unicode decimal digit
+///   matches and counts as its value (`２０２４-05-01` is 2024-05-01 with `%Y-%m-%d`); where it
+///   has a range (`%m`, `%I`, `%f`, the first digit of most others), only ASCII digits do.
+/// - A format has at most 64 items and a time at most 128 characters; CPython has no such
+///   limits.
 ///   Literal letters match case-insensitively by Unicode lowercase (CPython's regex engine
 ///   also equates a few rare pairs such as `ſ` and `s`).
 /// - **Time zone**: a time without an offset is UTC. When the format has `%z`, every time

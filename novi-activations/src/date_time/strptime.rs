@@ -9,16 +9,22 @@
 //! months, days and hours and any case for `%p`, month and day names and literal letters.
 //! Failed (item, position) pairs are remembered, so matching is polynomial whatever the input.
 //!
-//! Deliberate differences: only ASCII digits count as digits (CPython's `\d` also takes other
-//! Unicode decimal digits); the names are the C locale's English ones; literal characters of
+//! Digits are CPython's too: where its pattern for a directive has `\d`, any Unicode decimal
+//! digit matches (`２０２４` is a `%Y`) and counts as its value, as `int()` reads it; where it
+//! has a range such as `[0-5]` or `[1-9]` (all of `%m`, `%I` and `%f`, the first digit of most
+//! others), only ASCII digits do.
+//!
+//! Deliberate differences: the names are the C locale's English ones; literal characters of
 //! the format match case-insensitively by Unicode lowercase, where CPython's regex engine also
 //! treats a few dozen further pairs as equal (`ſ` and `s`, `ı` and `i`, `ς` and `σ`, ...); and
-//! formats of more than [`MAX_ITEMS`] items and inputs longer than [`MAX_INPUT`] bytes are
-//! refused, so that matching has a fixed, small cost.
+//! formats of more than [`MAX_ITEMS`] items and inputs longer than [`MAX_INPUT`] characters
+//! are refused, so that matching has a fixed, small cost.
 
 use std::fmt;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
+
+use crate::unicode::decimal_digit;
 
 /// The directives Novi supports, for messages.
 pub(crate) const SUPPORTED: &str = "%a %A %b %B %d %f %H %I %j %m %M %p %S %y %Y %z %%";
@@ -26,8 +32,31 @@ pub(crate) const SUPPORTED: &str = "%a %A %b %B %d %f %H %I %j %m %M %p %S %y %Y
 /// The longest format, in items, that a config may use.
 pub(crate) const MAX_ITEMS: usize = 64;
 
-/// The longest input, in bytes, that is matched. Longer values are refused before matching.
+/// The longest input, in characters, that is matched. Longer values are refused before
+/// matching. Characters rather than bytes, so that an input written with non-ASCII digits (three
+/// or four bytes each in UTF-8) has the same room as one written with ASCII digits.
 pub(crate) const MAX_INPUT: usize = 128;
+
+/// The most bytes an input of [`MAX_INPUT`] characters takes.
+const MAX_INPUT_BYTES: usize = 4 * MAX_INPUT;
+
+/// One character of a numeric directive's pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// An ASCII range such as `[0-5]`, or a single ASCII character.
+    Ascii(u8, u8),
+    /// `\d`: any Unicode decimal digit.
+    Digit,
+}
+
+impl Class {
+    fn matches(self, c: char) -> bool {
+        match self {
+            Class::Ascii(lo, hi) => u8::try_from(c).is_ok_and(|b| (lo..=hi).contains(&b)),
+            Class::Digit => decimal_digit(c).is_some(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Directive {
@@ -79,50 +108,63 @@ impl Directive {
     }
 
     /// CPython's alternation for the numeric directives, in its order: each alternative is a
-    /// sequence of byte ranges, one per character.
-    fn numeric_alternatives(self) -> &'static [&'static [(u8, u8)]] {
-        const D: (u8, u8) = (b'0', b'9');
-        const NZ: (u8, u8) = (b'1', b'9');
+    /// sequence of character classes, one per character.
+    fn numeric_alternatives(self) -> &'static [&'static [Class]] {
+        use Class::{Ascii, Digit as D};
+        const NZ: Class = Ascii(b'1', b'9');
+        const ASCII_DIGIT: Class = Ascii(b'0', b'9');
         match self {
-            // 3[01]|[12]\d|0[1-9]|[1-9]| [1-9]
+            // 3[0-1]|[1-2]\d|0[1-9]|[1-9]| [1-9]
             Directive::Day => &[
-                &[(b'3', b'3'), (b'0', b'1')],
-                &[(b'1', b'2'), D],
-                &[(b'0', b'0'), NZ],
+                &[Ascii(b'3', b'3'), Ascii(b'0', b'1')],
+                &[Ascii(b'1', b'2'), D],
+                &[Ascii(b'0', b'0'), NZ],
                 &[NZ],
-                &[(b' ', b' '), NZ],
+                &[Ascii(b' ', b' '), NZ],
             ],
             // 2[0-3]|[0-1]\d|\d
-            Directive::Hour24 => &[&[(b'2', b'2'), (b'0', b'3')], &[(b'0', b'1'), D], &[D]],
+            Directive::Hour24 => &[
+                &[Ascii(b'2', b'2'), Ascii(b'0', b'3')],
+                &[Ascii(b'0', b'1'), D],
+                &[D],
+            ],
             // 1[0-2]|0[1-9]|[1-9]
-            Directive::Hour12 | Directive::Month => {
-                &[&[(b'1', b'1'), (b'0', b'2')], &[(b'0', b'0'), NZ], &[NZ]]
-            }
-            // 36[0-6]|3[0-5]\d|[12]\d\d|0[1-9]\d|00[1-9]|[1-9]\d|0[1-9]|[1-9]
+            Directive::Hour12 | Directive::Month => &[
+                &[Ascii(b'1', b'1'), Ascii(b'0', b'2')],
+                &[Ascii(b'0', b'0'), NZ],
+                &[NZ],
+            ],
+            // 36[0-6]|3[0-5]\d|[1-2]\d\d|0[1-9]\d|00[1-9]|[1-9]\d|0[1-9]|[1-9]
             Directive::DayOfYear => &[
-                &[(b'3', b'3'), (b'6', b'6'), (b'0', b'6')],
-                &[(b'3', b'3'), (b'0', b'5'), D],
-                &[(b'1', b'2'), D, D],
-                &[(b'0', b'0'), NZ, D],
-                &[(b'0', b'0'), (b'0', b'0'), NZ],
+                &[Ascii(b'3', b'3'), Ascii(b'6', b'6'), Ascii(b'0', b'6')],
+                &[Ascii(b'3', b'3'), Ascii(b'0', b'5'), D],
+                &[Ascii(b'1', b'2'), D, D],
+                &[Ascii(b'0', b'0'), NZ, D],
+                &[Ascii(b'0', b'0'), Ascii(b'0', b'0'), NZ],
                 &[NZ, D],
-                &[(b'0', b'0'), NZ],
+                &[Ascii(b'0', b'0'), NZ],
                 &[NZ],
             ],
             // [0-5]\d|\d
-            Directive::Minute => &[&[(b'0', b'5'), D], &[D]],
+            Directive::Minute => &[&[Ascii(b'0', b'5'), D], &[D]],
             // 6[0-1]|[0-5]\d|\d
-            Directive::Second => &[&[(b'6', b'6'), (b'0', b'1')], &[(b'0', b'5'), D], &[D]],
-            // [0-9]{1,6}, greedy
-            Directive::Micros => &[
-                &[D, D, D, D, D, D],
-                &[D, D, D, D, D],
-                &[D, D, D, D],
-                &[D, D, D],
-                &[D, D],
+            Directive::Second => &[
+                &[Ascii(b'6', b'6'), Ascii(b'0', b'1')],
+                &[Ascii(b'0', b'5'), D],
                 &[D],
             ],
+            // [0-9]{1,6}, greedy
+            Directive::Micros => &[
+                &[ASCII_DIGIT; 6],
+                &[ASCII_DIGIT; 5],
+                &[ASCII_DIGIT; 4],
+                &[ASCII_DIGIT; 3],
+                &[ASCII_DIGIT; 2],
+                &[ASCII_DIGIT],
+            ],
+            // \d\d
             Directive::Year2 => &[&[D, D]],
+            // \d\d\d\d
             Directive::Year4 => &[&[D, D, D, D]],
             _ => &[],
         }
@@ -245,7 +287,7 @@ pub(crate) enum ParseError {
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ParseError::TooLong => write!(f, "longer than {MAX_INPUT} bytes"),
+            ParseError::TooLong => write!(f, "longer than {MAX_INPUT} characters"),
             ParseError::NoMatch => f.write_str("does not match the format"),
             ParseError::Unconverted(at) => {
                 write!(
@@ -309,7 +351,7 @@ impl Format {
 
     /// Parses `input` as CPython's `datetime.strptime(input, format)` would. Allocates nothing.
     pub(crate) fn parse(&self, input: &str) -> Result<Parsed, ParseError> {
-        if input.len() > MAX_INPUT {
+        if input.len() > MAX_INPUT_BYTES || input.chars().count() > MAX_INPUT {
             return Err(ParseError::TooLong);
         }
         let mut matcher = Matcher {
@@ -331,7 +373,7 @@ fn is_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
-const MEMO_WORDS: usize = MAX_INPUT / 64 + 1;
+const MEMO_WORDS: usize = MAX_INPUT_BYTES / 64 + 1;
 
 struct Matcher<'f, 'i> {
     items: &'f [Item],
@@ -387,22 +429,20 @@ impl Matcher<'_, '_> {
     }
 
     fn match_directive(&mut self, idx: usize, pos: usize, directive: Directive) -> Option<usize> {
-        let bytes = &self.input.as_bytes()[pos..];
+        let rest = &self.input[pos..];
         if directive == Directive::Offset {
             let mut ends = [0usize; 32];
-            let n = offset_candidates(bytes, &mut ends);
+            let n = offset_candidates(rest, &mut ends);
             return self.try_ends(idx, pos, directive, &ends[..n]);
         }
         for alternative in directive.numeric_alternatives() {
-            let fits = bytes.len() >= alternative.len()
-                && alternative
-                    .iter()
-                    .zip(bytes)
-                    .all(|(&(lo, hi), &b)| (lo..=hi).contains(&b));
-            if fits && let Some(end) = self.try_ends(idx, pos, directive, &[alternative.len()]) {
+            if let Some(len) = match_classes(rest, alternative)
+                && let Some(end) = self.try_ends(idx, pos, directive, &[len])
+            {
                 return Some(end);
             }
         }
+        let bytes = rest.as_bytes();
         for name in directive.names() {
             let fits = bytes
                 .get(..name.len())
@@ -432,31 +472,83 @@ impl Matcher<'_, '_> {
     }
 }
 
+/// The length in bytes of the start of `text` that `classes` match, one character each.
+fn match_classes(text: &str, classes: &[Class]) -> Option<usize> {
+    let mut chars = text.char_indices();
+    let mut end = 0;
+    for class in classes {
+        let (at, c) = chars.next()?;
+        if !class.matches(c) {
+            return None;
+        }
+        end = at + c.len_utf8();
+    }
+    Some(end)
+}
+
 fn chars_eq_ignore_case(a: char, b: char) -> bool {
     a == b || a.to_lowercase().eq(b.to_lowercase())
 }
 
-/// The lengths `%z` can match at the start of `b`, in the order of CPython's
+/// The most characters a `%z` match spans: `+HH:MM:SS.ffffff`.
+const MAX_OFFSET_CHARS: usize = 16;
+
+/// The first characters of `text` (up to [`MAX_OFFSET_CHARS`]), each with the byte length of
+/// `text` up to and including it. Fixed arrays: parsing allocates nothing.
+struct Prefix {
+    chars: [char; MAX_OFFSET_CHARS],
+    ends: [usize; MAX_OFFSET_CHARS],
+    len: usize,
+}
+
+impl Prefix {
+    fn of(text: &str) -> Prefix {
+        let mut prefix = Prefix {
+            chars: ['\0'; MAX_OFFSET_CHARS],
+            ends: [0; MAX_OFFSET_CHARS],
+            len: 0,
+        };
+        for (at, c) in text.char_indices().take(MAX_OFFSET_CHARS) {
+            prefix.chars[prefix.len] = c;
+            prefix.ends[prefix.len] = at + c.len_utf8();
+            prefix.len += 1;
+        }
+        prefix
+    }
+
+    fn get(&self, i: usize) -> Option<char> {
+        (i < self.len).then(|| self.chars[i])
+    }
+
+    /// The byte length of the first `n` characters.
+    fn bytes(&self, n: usize) -> usize {
+        n.checked_sub(1).map_or(0, |last| self.ends[last])
+    }
+}
+
+/// The lengths in bytes that `%z` can match at the start of `text`, in the order of CPython's
 /// `[+-]\d\d:?[0-5]\d(:?[0-5]\d(\.\d{1,6})?)?|(?-i:Z)`, greedy parts longest first.
-fn offset_candidates(b: &[u8], out: &mut [usize; 32]) -> usize {
+fn offset_candidates(text: &str, out: &mut [usize; 32]) -> usize {
+    let prefix = Prefix::of(text);
     let mut n = 0;
-    let mut push = |len: usize| {
+    let mut push = |n_chars: usize| {
         if n < out.len() {
-            out[n] = len;
+            out[n] = prefix.bytes(n_chars);
             n += 1;
         }
     };
-    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
-    let sixty = |i: usize| b.get(i).is_some_and(|c| (b'0'..=b'5').contains(c)) && digit(i + 1);
+    let is = |i: usize, want: char| prefix.get(i) == Some(want);
+    let digit = |i: usize| prefix.get(i).is_some_and(|c| decimal_digit(c).is_some());
+    let sixty = |i: usize| prefix.get(i).is_some_and(|c| ('0'..='5').contains(&c)) && digit(i + 1);
     let colon_options = |i: usize| -> [Option<usize>; 2] {
         // `:?` is greedy: with the colon first (when there is one), then without.
-        if b.get(i) == Some(&b':') {
+        if is(i, ':') {
             [Some(i + 1), Some(i)]
         } else {
             [Some(i), None]
         }
     };
-    if matches!(b.first(), Some(b'+' | b'-')) && digit(1) && digit(2) {
+    if (is(0, '+') || is(0, '-')) && digit(1) && digit(2) {
         for minutes_at in colon_options(3).into_iter().flatten() {
             if !sixty(minutes_at) {
                 continue;
@@ -467,7 +559,7 @@ fn offset_candidates(b: &[u8], out: &mut [usize; 32]) -> usize {
                     continue;
                 }
                 let after_seconds = seconds_at + 2;
-                if b.get(after_seconds) == Some(&b'.') {
+                if is(after_seconds, '.') {
                     let n_digits = (1..=6).take_while(|k| digit(after_seconds + k)).count();
                     for k in (1..=n_digits).rev() {
                         push(after_seconds + 1 + k);
@@ -478,7 +570,7 @@ fn offset_candidates(b: &[u8], out: &mut [usize; 32]) -> usize {
             push(after_minutes);
         }
     }
-    if b.first() == Some(&b'Z') {
+    if is(0, 'Z') {
         push(1);
     }
     n
@@ -490,12 +582,13 @@ fn resolve(
     spans: &[Option<(usize, usize)>; N_DIRECTIVES],
 ) -> Result<Parsed, ParseError> {
     let text = |d: Directive| spans[d.index()].map(|(start, end)| &input[start..end]);
-    // Every numeric span holds 1 to 6 ASCII digits (a day may start with a space).
+    // Every numeric span holds 1 to 6 decimal digits (a day may start with a space), which
+    // count as `int()` counts them.
     let number = |d: Directive| {
         text(d).map(|t| {
-            t.bytes()
-                .filter(u8::is_ascii_digit)
-                .fold(0u32, |n, b| n * 10 + u32::from(b - b'0'))
+            t.chars()
+                .filter_map(decimal_digit)
+                .fold(0u32, |n, digit| n * 10 + digit)
         })
     };
     let name_index = |d: Directive, names: &[&str]| {
@@ -605,52 +698,45 @@ const ALL: [Directive; N_DIRECTIVES] = [
     Directive::Offset,
 ];
 
-/// CPython 3.11's reading of a `%z` match: `Z`, or `±HH[:]MM[[:]SS[.ffffff]]`.
+/// CPython 3.11's reading of a `%z` match: `Z`, or `±HH[:]MM[[:]SS[.ffffff]]` (with decimal
+/// digits of any script).
 fn parse_offset(z: &str) -> Result<i64, ParseError> {
     if z == "Z" {
         return Ok(0);
     }
-    let b = z.as_bytes();
-    // Drop the separators as CPython does: a colon after the hours commits to a colon
-    // before the seconds as well.
-    let mut digits = [0u8; 6];
-    let mut n = 0;
-    let rest = &b[1..];
-    let colons = rest.get(2) == Some(&b':');
-    let mut i = 0;
-    while i < rest.len() && rest[i] != b'.' {
-        let c = rest[i];
-        if c == b':' {
-            if !colons || (n != 2 && n != 4) {
+    // CPython drops a colon after the hours, and then requires one after the minutes when
+    // more follows; a colon after the minutes alone fails its `int()` of the seconds.
+    fn remove(prefix: &mut Prefix, at: usize) {
+        prefix.chars.copy_within(at + 1..prefix.len, at);
+        prefix.len -= 1;
+    }
+    let mut prefix = Prefix::of(z);
+    if prefix.get(3) == Some(':') {
+        remove(&mut prefix, 3);
+        if prefix.len > 5 {
+            if prefix.get(5) != Some(':') {
                 return Err(ParseError::InconsistentColon);
             }
-        } else {
-            // The match has at most six digits before any `.`.
-            if let Some(slot) = digits.get_mut(n) {
-                *slot = c - b'0';
-            }
-            n += 1;
+            remove(&mut prefix, 5);
         }
-        i += 1;
     }
-    if colons && n == 6 && rest.get(5) != Some(&b':') {
-        return Err(ParseError::InconsistentColon);
-    }
-    let fraction = rest.get(i + 1..).unwrap_or_default();
-    let two = |k: usize| i64::from(digits[k] * 10 + digits[k + 1]);
-    let hours = two(0);
-    let minutes = two(2);
-    let seconds = if n >= 6 { two(4) } else { 0 };
-    let micros = fraction
-        .iter()
-        .chain(std::iter::repeat(&b'0'))
-        .take(6)
-        .fold(0i64, |acc, c| acc * 10 + i64::from(c - b'0'));
+    // Now `±HHMM[SS[.ffffff]]`.
+    let value = |from: usize, to: usize| -> Result<i64, ParseError> {
+        (from..to.min(prefix.len)).try_fold(0i64, |n, i| {
+            let digit = decimal_digit(prefix.chars[i]).ok_or(ParseError::InconsistentColon)?;
+            Ok(n * 10 + i64::from(digit))
+        })
+    };
+    let hours = value(1, 3)?;
+    let minutes = value(3, 5)?;
+    let seconds = value(5, 7)?;
+    let fraction_digits = prefix.len.saturating_sub(8);
+    let micros = value(8, 14)? * 10i64.pow(6 - fraction_digits.min(6) as u32);
     let total = ((hours * 60 + minutes) * 60 + seconds) * 1_000_000 + micros;
     if total >= 24 * 3600 * 1_000_000 {
         return Err(ParseError::OffsetOutOfRange);
     }
-    Ok(if b[0] == b'-' { -total } else { total })
+    Ok(if z.starts_with('-') { -total } else { total })
 }
 
 #[cfg(test)]
@@ -720,6 +806,42 @@ mod tests {
             Ok("1900-03-10 00:00:00.000000 None"),
         );
         check("%m %d", "2 29", Err(ParseError::DateOutOfRange));
+    }
+
+    #[test]
+    fn unicode_digits_where_cpython_has_backslash_d() {
+        check(
+            "%Y-%m-%d",
+            "２０２４-05-01",
+            Ok("2024-05-01 00:00:00.000000 None"),
+        );
+        check(
+            "%Y-%m-%d",
+            "2٠2४-05-1５",
+            Ok("2024-05-15 00:00:00.000000 None"),
+        );
+        // `%m` is `1[0-2]|0[1-9]|[1-9]` and the first digit of `%d` a range: ASCII only.
+        check("%Y-%m-%d", "2024-０5-01", Err(ParseError::NoMatch));
+        check("%Y-%m-%d", "2024-05-０1", Err(ParseError::NoMatch));
+        check("%H:%M:%S", "23:59:６0", Err(ParseError::Unconverted(9)));
+        check("%S.%f", "5.１", Err(ParseError::NoMatch));
+        check("%Y", "²⁰²⁴", Err(ParseError::NoMatch));
+        check(
+            "%Y%z",
+            "2024-0５:3０:1５.１２３",
+            Ok("2024-01-01 00:00:00.000000 Some(-19815123000)"),
+        );
+        check("%Y%z", "2024+0５3０:15", Err(ParseError::InconsistentColon));
+        // The limit counts characters: these 66 take 198 bytes, and CPython reads them.
+        let spaced = format!("𝟐𝟎𝟐𝟒{}05", "\u{3000}".repeat(60));
+        assert!(spaced.len() > MAX_INPUT);
+        check("%Y %m", &spaced, Ok("2024-05-01 00:00:00.000000 None"));
+        check(
+            "%Y",
+            &"𝟐".repeat(MAX_INPUT),
+            Err(ParseError::Unconverted(16)),
+        );
+        check("%Y", &"𝟐".repeat(MAX_INPUT + 1), Err(ParseError::TooLong));
     }
 
     #[test]

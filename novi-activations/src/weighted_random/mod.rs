@@ -2,14 +2,18 @@
 //! CPython 3.11's `random.choices` chooses it.
 
 mod python_random;
+mod python_value;
 
 use std::sync::Arc;
 
 use novi_core::{
-    Activation, ActivationClass, BuildError, Context, Decision, Definition, EvalError, Variant,
+    Activation, ActivationClass, BuildError, Context, Decision, Definition, EvalError, ExactNumber,
+    Variant,
 };
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, value::RawValue};
+
+use python_value::PyValue;
 
 /// The context key that holds the seed.
 pub const SEED: &str = "seed";
@@ -19,49 +23,86 @@ pub const VARIANT: &str = "variant";
 /// On when the variation chosen for the caller's `seed` is the caller's `variant`.
 ///
 /// Config (Python Novi's): `{"splits": [100, 0, 0], "variations": ["A", "B", "C"]}`: weights
-/// (numbers ≥ 0 with a positive, finite sum) and as many variation names (strings).
+/// (numbers ≥ 0 with a positive, finite sum) and as many variations, which may be any JSON
+/// values (`[1, 2, 3]`, `[true, null]`), read as Python's `json` reads them (integers of any
+/// size exactly, `1e400` as `inf`).
 ///
-/// Context: `seed` and `variant`. When either is absent the answer is no. The choice is
-/// exactly CPython 3.11's `random.seed(seed); random.choices(variations, weights=splits)[0]`,
-/// so users moving from Python Novi keep their assignments:
+/// Context: `seed` and `variant`. When either is absent, or `seed` is `null`, the answer is no.
+/// The choice is exactly CPython 3.11's `random.seed(seed); random.choices(variations,
+/// weights=splits)[0]`, so users moving from Python Novi keep their assignments:
 ///
-/// - `seed` may be an integer from -2^63 to 2^64 - 1 (`-5` seeds like `5`), a string, a
-///   float (seeded by Python's `hash(float)`, so `2.0` seeds like `2`) or a boolean (`true`
-///   seeds like `1`). An array, object or `null` is an [`EvalError`] (Python raised, or for
-///   `null` seeded from the OS and answered at random). JSON integers outside that range are
-///   read as floats, where Python would keep them exact, so they choose differently.
-/// - `variant` is compared exactly (case-sensitive) with the chosen variation; a `variant`
-///   that is not a string never equals one, as in Python.
+/// - `seed` may be an integer of any size (`-5` seeds like `5`; integers beyond `i64`/`u64`
+///   are read exactly from the context's JSON, see
+///   [`Context::exact_number`](novi_core::Context::exact_number)), a string, a float (seeded
+///   by Python's `hash(float)`, so `2.0` seeds like `2`, and `1e400`, which Python reads as
+///   `inf`, by `hash(inf)`) or a boolean (`true` seeds like `1`). An array or object is an
+///   [`EvalError`], as Python raised.
+/// - **A `null` seed answers no**, like an absent one: Python seeded from the OS's entropy
+///   there, a random answer no caller can rely on.
+/// - `variant` is compared with the chosen variation by Python's `==`: strings exactly
+///   (case-sensitive), numbers by value whatever their type (`2 == 2.0`, `1 == true`) but
+///   exactly (`10**30` is not `1e30`), never a string with a number (`"2"` is not `2`), lists
+///   and objects element by element. A top-level `variant` is read exactly like the seed;
+///   numbers nested in a list or object `variant` are read as `f64`.
 /// - Weights are summed as `f64`, as Python sums float weights; integer weights are exact
 ///   below 2^53.
 ///
 /// Each evaluation seeds its own generator: no global or shared state, no interference
-/// between threads. The decision reports the chosen variation as its variant (shown when the
-/// flag is on, that is, when it is the one the caller asked about).
+/// between threads. The decision reports the chosen variation as its variant, named by
+/// Python's `str()` of it (a string as it is; `2`, `2.0`, `True`, `None`, `[1, 'a']`); it is
+/// shown when the flag is on, that is, when it is the one the caller asked about.
 #[derive(Debug, Clone)]
 pub struct WeightedRandomActivation {
     cumulative: Vec<f64>,
-    /// The variations, as the variants decisions report (built once).
+    /// The variations as Python holds them, for `==`.
+    variations: Vec<PyValue>,
+    /// The variations as the variants decisions report (built once).
     variants: Vec<Arc<Variant>>,
 }
 
 #[derive(Deserialize)]
 struct Config {
     splits: Vec<f64>,
-    variations: Vec<String>,
+    variations: Vec<Box<RawValue>>,
 }
 
 impl WeightedRandomActivation {
-    /// The variation chosen for `seed`, as CPython would choose it.
-    pub fn choose(&self, seed: &Value) -> Result<&str, EvalError> {
-        self.choose_index(seed)
-            .map(|i| self.variants[i].name.as_str())
+    /// The name of the variation chosen for `seed` (Python's `str()` of it), as CPython would
+    /// choose it. `None` for a `null` seed. A `seed` given as a [`Value`] cannot hold integers
+    /// beyond `i64`/`u64` or `±inf`: [`choose_for`](Self::choose_for) reads those from a
+    /// context.
+    pub fn choose(&self, seed: &Value) -> Result<Option<&str>, EvalError> {
+        Ok(self
+            .choose_index(seed, None)?
+            .map(|i| self.variants[i].name.as_str()))
     }
 
-    fn choose_index(&self, seed: &Value) -> Result<usize, EvalError> {
-        let draw = match seed {
-            Value::Bool(b) => python_random::random_from_int(u64::from(*b)),
-            Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+    /// The name of the variation chosen for the context's `seed`, read exactly; `None` when
+    /// there is no seed (absent or `null`).
+    pub fn choose_for(&self, ctx: &Context) -> Result<Option<&str>, EvalError> {
+        let Some(seed) = ctx.get(SEED) else {
+            return Ok(None);
+        };
+        Ok(self
+            .choose_index(seed, ctx.exact_number(SEED))?
+            .map(|i| self.variants[i].name.as_str()))
+    }
+
+    /// The index of the variation chosen for `seed` (whose exact value is `exact` when it is a
+    /// number a `Value` cannot hold), or `None` for a `null` seed.
+    fn choose_index(
+        &self,
+        seed: &Value,
+        exact: Option<&ExactNumber>,
+    ) -> Result<Option<usize>, EvalError> {
+        let draw = match (exact, seed) {
+            (Some(ExactNumber::Int { magnitude, .. }), _) => {
+                python_random::random_from_words(magnitude)
+            }
+            (Some(ExactNumber::Float(f)), _) => python_random::random_from_float(*f),
+            (None, Value::Null) => return Ok(None),
+            (None, Value::Bool(b)) => python_random::random_from_int(u64::from(*b)),
+            (None, Value::Number(n)) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
                 (Some(u), _, _) => python_random::random_from_int(u),
                 (None, Some(i), _) => python_random::random_from_int(i.unsigned_abs()),
                 (None, None, Some(f)) => python_random::random_from_float(f),
@@ -72,8 +113,8 @@ impl WeightedRandomActivation {
                     ));
                 }
             },
-            Value::String(s) => python_random::random_from_str(s),
-            other => {
+            (None, Value::String(s)) => python_random::random_from_str(s),
+            (None, other) => {
                 return Err(EvalError::wrong_type(
                     SEED,
                     "an integer, string, float or boolean",
@@ -93,10 +134,10 @@ impl WeightedRandomActivation {
                 lo = mid + 1;
             }
         }
-        Ok(lo)
+        Ok(Some(lo))
     }
 
-    /// The variation names, in config order.
+    /// The variation names (Python's `str()` of each), in config order.
     pub fn variations(&self) -> impl ExactSizeIterator<Item = &str> {
         self.variants.iter().map(|v| v.name.as_str())
     }
@@ -111,8 +152,14 @@ impl Activation for WeightedRandomActivation {
         let (Some(seed), Some(variant)) = (ctx.get(SEED), ctx.get(VARIANT)) else {
             return Ok(Decision::OFF);
         };
-        let chosen = self.choose_index(seed)?;
-        let on = variant.as_str() == Some(self.variants[chosen].name.as_str());
+        let Some(chosen) = self.choose_index(seed, ctx.exact_number(SEED))? else {
+            return Ok(Decision::OFF);
+        };
+        let variation = &self.variations[chosen];
+        let on = match ctx.exact_number(VARIANT) {
+            Some(exact) => variation.eq_number(exact),
+            None => variation.eq_value(variant),
+        };
         Ok(Decision::from(on).with_variant(Arc::clone(&self.variants[chosen])))
     }
 }
@@ -123,7 +170,7 @@ impl ActivationClass for WeightedRandomActivation {
         "novi.client.activations.weighted_random_activation.WeightedRandomActivation",
     ];
     const EXPECTED: &'static str =
-        r#"{"splits": [numbers >= 0 with a positive sum], "variations": [as many strings]}"#;
+        r#"{"splits": [numbers >= 0 with a positive sum], "variations": [as many JSON values]}"#;
 
     fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
         let Config { splits, variations } = def.parse_config()?;
@@ -155,12 +202,22 @@ impl ActivationClass for WeightedRandomActivation {
         if !(total > 0.0 && total.is_finite()) {
             return Err(def.invalid(format!("the splits add up to {total}")).into());
         }
+        let variations = variations
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| {
+                PyValue::from_json(raw)
+                    .map_err(|problem| def.invalid(format!("variation {}: {problem}", i + 1)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let variants = variations
+            .iter()
+            .map(|v| Arc::new(Variant::named(v.to_python_str())))
+            .collect();
         Ok(WeightedRandomActivation {
             cumulative,
-            variants: variations
-                .into_iter()
-                .map(|v| Arc::new(Variant::named(v)))
-                .collect(),
+            variations,
+            variants,
         })
     }
 }

@@ -20,7 +20,14 @@ const LOWER_MASK: u32 = 0x7fff_ffff;
 pub(crate) fn random_from_int(seed: u64) -> f64 {
     let words = [seed as u32, (seed >> 32) as u32];
     let n_words = if seed >> 32 == 0 { 1 } else { 2 };
-    random_from_key(n_words, |j| words[j])
+    random_from_words(&words[..n_words])
+}
+
+/// What CPython's `random.seed(seed); random.random()` gives for an integer seed of any size,
+/// given as the 32-bit words of its absolute value, least significant first, without high zero
+/// words (zero is no words, which CPython seeds as the one word 0).
+pub(crate) fn random_from_words(words: &[u32]) -> f64 {
+    random_from_key(words.len().max(1), |j| words.get(j).copied().unwrap_or(0))
 }
 
 /// What CPython's `random.seed(seed); random.random()` gives for a `float` seed.
@@ -117,7 +124,8 @@ pub(crate) fn python_float_hash(v: f64) -> i64 {
     const BITS: i32 = 61;
     const MODULUS: u64 = (1 << BITS) - 1;
     if !v.is_finite() {
-        // JSON has no infinities or NaNs; CPython hashes infinities to ±314159.
+        // CPython hashes infinities (`1e400` in JSON) to ±314159 (and NaNs, which JSON does
+        // not have, by identity).
         return if v > 0.0 { 314_159 } else { -314_159 };
     }
     let (mut m, mut e) = frexp(v);
@@ -193,34 +201,59 @@ mod tests {
 #[cfg(test)]
 mod fixture_tests {
     use super::*;
-    use serde_json::Value;
+    use novi_core::ExactNumber;
+    use serde::Deserialize;
+    use serde_json::value::RawValue;
+
+    #[derive(Deserialize)]
+    struct Fixture<'a> {
+        #[serde(borrow)]
+        cases: Vec<Case<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Case<'a> {
+        #[serde(borrow)]
+        seed: &'a RawValue,
+        random: Option<f64>,
+    }
 
     /// CPython's first `random()` after `random.seed(seed)`, for every seed in
-    /// `tests/fixtures/weighted_random.json`.
+    /// `tests/fixtures/weighted_random.json`, read from its JSON text as Python read it
+    /// (integers beyond 2^64 exactly, `1e400` as `inf`).
     #[test]
     fn first_draw_matches_cpython() {
-        let fixture: Value =
+        let fixture: Fixture<'_> =
             serde_json::from_str(include_str!("../../tests/fixtures/weighted_random.json"))
                 .unwrap();
-        let mut n = 0;
-        for case in fixture["cases"].as_array().unwrap() {
-            let Some(expected) = case.get("random").and_then(Value::as_f64) else {
+        let (mut n, mut n_big, mut n_infinite) = (0, 0, 0);
+        for case in fixture.cases {
+            let Some(expected) = case.random else {
                 continue;
             };
-            let seed = &case["seed"];
-            let got = match seed {
-                Value::Bool(b) => random_from_int(u64::from(*b)),
-                Value::String(s) => random_from_str(s),
-                Value::Number(num) => match (num.as_u64(), num.as_i64()) {
-                    (Some(u), _) => random_from_int(u),
-                    (None, Some(i)) => random_from_int(i.unsigned_abs()),
-                    _ => random_from_float(num.as_f64().unwrap()),
+            let seed = case.seed.get();
+            let got = match seed.as_bytes()[0] {
+                b'"' => random_from_str(&serde_json::from_str::<String>(seed).unwrap()),
+                b't' => random_from_int(1),
+                b'f' => random_from_int(0),
+                _ => match ExactNumber::parse(seed).unwrap() {
+                    ExactNumber::Int { magnitude, .. } => {
+                        n_big += usize::from(magnitude.len() > 2);
+                        random_from_words(&magnitude)
+                    }
+                    ExactNumber::Float(f) => {
+                        n_infinite += usize::from(f.is_infinite());
+                        random_from_float(f)
+                    }
                 },
-                other => panic!("unexpected seed {other}"),
             };
             assert_eq!(got.to_bits(), expected.to_bits(), "seed {seed}");
             n += 1;
         }
         assert!(n > 100, "only {n} seeds");
+        assert!(
+            n_big >= 20 && n_infinite == 3,
+            "{n_big} big, {n_infinite} infinite"
+        );
     }
 }

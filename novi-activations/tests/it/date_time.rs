@@ -200,3 +200,60 @@ fn config_errors_name_the_class_and_what_was_expected() {
         );
     }
 }
+
+/// Every input of `tests/fixtures/strptime.json` written with digits of other scripts (which
+/// CPython 3.11 reads where its pattern says `\d`), through the activation: a bound CPython
+/// parsed builds and starts the window at CPython's time; one it refused is a config error.
+#[test]
+fn unicode_digits_as_cpython_reads_them() {
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/strptime.json")).unwrap();
+    let (mut n_parsed, mut n_refused) = (0, 0);
+    for case in fixture["cases"].as_array().unwrap() {
+        let input = case["input"].as_str().unwrap();
+        if input.is_ascii() {
+            continue;
+        }
+        let format = case["format"].as_str().unwrap();
+        let config =
+            json!({"startDateTime": input, "endDateTime": input, "format": format}).to_string();
+        match case.get("parsed") {
+            Some(parsed) => {
+                let field = |i: usize| parsed[i].as_i64().unwrap();
+                let local =
+                    NaiveDate::from_ymd_opt(field(0) as i32, field(1) as u32, field(2) as u32)
+                        .unwrap()
+                        .and_hms_micro_opt(
+                            field(3) as u32,
+                            field(4) as u32,
+                            field(5) as u32,
+                            field(6) as u32,
+                        )
+                        .unwrap();
+                let offset = chrono::Duration::microseconds(parsed[7].as_i64().unwrap_or(0));
+                let activation = DateTimeActivation::from_config(&config)
+                    .unwrap_or_else(|err| panic!("{format:?} {input:?}: {err}"));
+                assert_eq!(activation.start(), local - offset, "{format:?} {input:?}");
+                let ctx = context! {"currentDateTime": input};
+                assert_eq!(
+                    activation.decide(&ctx),
+                    Ok(Decision::OFF),
+                    "an empty window"
+                );
+                n_parsed += 1;
+            }
+            None => {
+                let error = config_error("DateTimeActivation", &config);
+                assert!(
+                    error.contains(&format!("startDateTime `{input}`")),
+                    "{error}"
+                );
+                n_refused += 1;
+            }
+        }
+    }
+    assert!(
+        n_parsed > 150 && n_refused > 500,
+        "{n_parsed} parsed, {n_refused} refused"
+    );
+}

@@ -160,7 +160,7 @@ db_test!(activation_writes_and_their_errors, |db| {
             r#"{"splits": [1, 1], "variations": ["A"]}"#
         ))
         .to_string(),
-        r#"invalid WeightedRandomActivation config: 2 splits but 1 variations; expected {"splits": [numbers >= 0 with a positive sum], "variations": [as many strings]}"#
+        r#"invalid WeightedRandomActivation config: 2 splits but 1 variations; expected {"splits": [numbers >= 0 with a positive sum], "variations": [as many JSON values]}"#
     );
     assert_eq!(
         invalid(activation("x", "OrActivation", "[1, 99]")).to_string(),

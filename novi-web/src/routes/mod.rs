@@ -17,9 +17,9 @@ use actix_web::{
     web::{self, Bytes},
 };
 use novi_client::Context;
+use novi_core::ContextError;
 use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use crate::{
     ApiError,
@@ -216,13 +216,18 @@ async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<Bytes, Ap
 
 /// An evaluation context from a body: empty means `{}`; otherwise it must be a JSON object.
 /// The content type is not checked, as Python Novi's clients did not always send one.
+/// Top-level numbers are kept as Python's `json` reads them (integers of any size, `1e400` as
+/// `inf`; see `Context::from_json_slice`), so WeightedRandom seeds as Python Novi did.
 fn parse_context(body: &[u8]) -> Result<Context, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Context::default());
     }
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|err| ApiError::BadRequest(format!("the body is not valid JSON: {err}")))?;
-    Context::try_from(value).map_err(|err| ApiError::BadRequest(err.to_string()))
+    Context::from_json_slice(body).map_err(|err| match err {
+        ContextError::Json(err) => {
+            ApiError::BadRequest(format!("the body is not valid JSON: {err}"))
+        }
+        other => ApiError::BadRequest(other.to_string()),
+    })
 }
 
 /// A JSON request body of an authoring route.

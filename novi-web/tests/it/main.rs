@@ -11,6 +11,7 @@ mod errors;
 mod metrics;
 mod ofrep;
 mod openapi;
+mod python_numbers;
 mod python_routes;
 
 use actix_http::Request;
