@@ -236,7 +236,8 @@ const CONTEXTS: &[(&str, &str, u16, u16)] = &[
     ("currentDateTime that is no date", r#"{"currentDateTime": "yesterday"}"#, 400, 400),
     ("seed as an object", r#"{"seed": {}, "variant": "A"}"#, 400, 400),
     ("seed as an array", r#"{"seed": [1], "variant": "A"}"#, 400, 400),
-    ("seed null", r#"{"seed": null, "variant": "A"}"#, 400, 400),
+    // Python Novi seeded from the OS for null (a random answer); Novi reads it as absent (off).
+    ("seed null", r#"{"seed": null, "variant": "A"}"#, 200, 200),
     // Python Novi seeded its random draw with any number, string or boolean.
     ("seed 1e300", r#"{"seed": 1e300, "variant": "A"}"#, 200, 200),
     ("seed as a string", r#"{"seed": "x", "variant": "A"}"#, 200, 200),
