@@ -32,6 +32,7 @@ fn main() -> anyhow::Result<()> {
         name: "nordic launch".into(),
         status: true,
         activations: Some(vec![nordics.id, launch_week.id]),
+        force: false,
     })?;
 
     for ctx in [

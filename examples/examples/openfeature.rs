@@ -34,6 +34,7 @@ async fn main() -> anyhow::Result<()> {
         name: "checkout-button".into(),
         status: true,
         activations: Some(vec![button.id]),
+        force: false,
     })?;
 
     OpenFeature::singleton_mut()

@@ -72,10 +72,14 @@ fn custom_server_serves_the_downstream_activation() {
         Some(r#"{"name": "Nordics", "class_name": "CountryActivation", "config": {"countries": ["NO", "SE"]}}"#),
     );
     assert_eq!(created.status, 201, "{created:?}");
+    let id = serde_json::from_str::<serde_json::Value>(&created.body).expect("JSON")["id"].clone();
+    // Flags are created off unless the request says otherwise.
     let flag = server.request(
         "POST",
         "/flags",
-        Some(r#"{"name": "nordic", "activations": [5]}"#),
+        Some(&format!(
+            r#"{{"name": "nordic", "status": true, "activations": [{id}]}}"#
+        )),
     );
     assert_eq!(flag.status, 201, "{flag:?}");
     let on = server.request(

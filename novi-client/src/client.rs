@@ -2,16 +2,17 @@
 
 use std::{
     sync::{
-        Arc, Mutex, Weak,
+        Arc, Weak,
         atomic::{AtomicBool, AtomicU64, Ordering},
         mpsc,
     },
     thread,
-    time::Duration,
+    time::{Duration, SystemTime},
 };
 
 use arc_swap::ArcSwap;
 use novi_core::{ActivationId, Context, Variant};
+use parking_lot::Mutex;
 
 use crate::{
     Error,
@@ -20,13 +21,18 @@ use crate::{
     models::{
         ActivationInput, ActivationRecord, Actor, AuditEntry, FlagInput, FlagRecord, FlagUpdate,
     },
+    revision::Revision,
     snapshot::{Evaluation, Snapshot},
-    store,
+    store::{self, Deadline},
     url::{Backend, DatabaseUrl, UrlDialect},
 };
 
 /// How often the Python-style global client refreshes, and a sensible interval for others.
 pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How long a write may take in all, waits included (its turn among this process's writers, a
+/// connection, the database's write lock), unless configured otherwise.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Flags from a database, evaluated from memory.
 ///
@@ -34,8 +40,11 @@ pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
 /// every check from it: a lookup by name and the activations' logic, with no SQL and no lock a
 /// writer can hold. [`refresh`](Client::refresh) reloads on demand; a background refresh
 /// (see [`ClientBuilder::refresh_interval`]) keeps processes that share a database in step;
-/// a failed refresh keeps the last good snapshot. Writes go to the database in one transaction
-/// each, then refresh the snapshot, so the writer reads its own writes.
+/// a failed refresh keeps the last good snapshot, and a refresh that finds the rows unchanged
+/// (the same [`Revision`]) keeps the snapshot as it is. Writes go to the database in one
+/// transaction each, answer with what they stored, and then refresh the snapshot, so the writer
+/// reads its own writes. A write waits at most its write timeout in all (see
+/// [`ClientBuilder::write_timeout`]).
 ///
 /// Cloning a `Client` is cheap and shares everything.
 #[derive(Clone, Debug)]
@@ -63,10 +72,15 @@ struct Inner {
     pool: Pool,
     snapshot: ArcSwap<Snapshot>,
     /// Writes from this process run one at a time (writers in all processes also take turns
-    /// on the database's own writer lock).
+    /// on the database's own writer lock); each waits for its turn at most its deadline.
     write_lock: Mutex<()>,
+    /// How long a write may take in all.
+    write_timeout: Duration,
     /// Refreshes run one at a time, so an older load can never replace a newer one.
     refresh_lock: Mutex<()>,
+    /// When the rows were last read successfully (the snapshot is kept when they had not
+    /// changed), in milliseconds since the Unix epoch.
+    checked_at_ms: AtomicU64,
     /// Whether the latest refresh failed (the snapshot is then older than it should be).
     refresh_failing: AtomicBool,
     /// How many refreshes failed since the client started.
@@ -82,6 +96,7 @@ pub struct ClientBuilder {
     migrate: bool,
     pool_size: u32,
     connection_timeout: Duration,
+    write_timeout: Duration,
     refresh_interval: Option<Duration>,
 }
 
@@ -101,6 +116,14 @@ impl ClientBuilder {
     /// How long a write or refresh waits for a connection (default 5 s).
     pub fn connection_timeout(mut self, timeout: Duration) -> Self {
         self.connection_timeout = timeout;
+        self
+    }
+
+    /// How long a write may take in all (default [`DEFAULT_WRITE_TIMEOUT`]): its turn among this
+    /// process's writers, a connection and the database's write lock included. A write that
+    /// runs out of time fails with [`Error::WriteTimeout`] and stores nothing.
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
         self
     }
 
@@ -133,6 +156,9 @@ impl ClientBuilder {
         }
         let snapshot = Snapshot::build(store::load_rows(&mut conn)?);
         drop(conn);
+        for conflict in novi_core::registry::conflicts() {
+            log::warn!("{conflict}");
+        }
         let (stop_refresh, stopped) = match self.refresh_interval {
             Some(_) => {
                 let (tx, rx) = mpsc::channel();
@@ -145,7 +171,9 @@ impl ClientBuilder {
             pool,
             snapshot: ArcSwap::from_pointee(snapshot),
             write_lock: Mutex::new(()),
+            write_timeout: self.write_timeout,
             refresh_lock: Mutex::new(()),
+            checked_at_ms: AtomicU64::new(now_ms()),
             refresh_failing: AtomicBool::new(false),
             refresh_failures: AtomicU64::new(0),
             _stop_refresh: stop_refresh,
@@ -162,25 +190,44 @@ impl ClientBuilder {
 
 impl Inner {
     /// See [`Client::refresh`]: one at a time, and the outcome kept for
-    /// [`Client::refresh_failing`].
+    /// [`Client::refresh_failing`]. Rows that have not changed keep the snapshot (and its
+    /// built activations, and whatever callers cache per snapshot) as it is.
     fn refresh(&self) -> Result<(), Error> {
-        let _one_refresh = self
-            .refresh_lock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let loaded = self
-            .pool
-            .get()
-            .map_err(|cause| Error::Pool { cause })
-            .and_then(|mut conn| store::load_rows(&mut conn));
+        let _one_refresh = self.refresh_lock.lock();
+        self.refresh_locked(self.pool.get().map_err(|cause| Error::Pool { cause }))
+    }
+
+    /// A refresh that gives up when `deadline` passes before it gets its turn or a connection.
+    fn refresh_by(&self, deadline: Deadline) -> Result<(), Error> {
+        let Some(_one_refresh) = self.refresh_lock.try_lock_for(deadline.remaining()) else {
+            return Err(deadline.timed_out());
+        };
+        self.refresh_locked(
+            self.pool
+                .get_timeout(deadline.remaining())
+                .map_err(|cause| Error::Pool { cause }),
+        )
+    }
+
+    fn refresh_locked(&self, conn: Result<PooledConnection, Error>) -> Result<(), Error> {
+        let loaded = conn.and_then(|mut conn| store::load_rows(&mut conn));
         self.refresh_failing
             .store(loaded.is_err(), Ordering::Relaxed);
-        if loaded.is_err() {
+        let rows = loaded.inspect_err(|_| {
             self.refresh_failures.fetch_add(1, Ordering::Relaxed);
+        })?;
+        self.checked_at_ms.store(now_ms(), Ordering::Relaxed);
+        if Revision::of(&rows) != self.snapshot.load().revision() {
+            self.snapshot.store(Arc::new(Snapshot::build(rows)));
         }
-        self.snapshot.store(Arc::new(Snapshot::build(loaded?)));
         Ok(())
     }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn spawn_refresher(inner: Weak<Inner>, interval: Duration, stopped: mpsc::Receiver<()>) {
@@ -286,8 +333,15 @@ impl Client {
         self.inner.refresh()
     }
 
+    /// How long ago the rows were last read successfully (by the first load or a refresh,
+    /// whether or not they had changed).
+    pub fn snapshot_age(&self) -> Duration {
+        let checked = self.inner.checked_at_ms.load(Ordering::Relaxed);
+        Duration::from_millis(now_ms().saturating_sub(checked))
+    }
+
     /// Whether the latest refresh failed: the database could not be read, and the snapshot
-    /// (see [`Snapshot::loaded_at`]) is the last good one.
+    /// is the last good one.
     pub fn refresh_failing(&self) -> bool {
         self.inner.refresh_failing.load(Ordering::Relaxed)
     }
@@ -323,7 +377,7 @@ impl Client {
     /// Up to `limit` audit log entries older than the entry `before` (from the newest when
     /// `None`), newest first. Read from the database, not the snapshot.
     pub fn audit_log(&self, before: Option<i32>, limit: u32) -> Result<Vec<AuditEntry>, Error> {
-        store::audit_entries(&mut *self.connection()?, before, i64::from(limit))
+        store::audit::entries(&mut *self.connection()?, before, i64::from(limit))
     }
 
     /// A pooled connection, for the rare caller that needs the database itself.
@@ -331,25 +385,41 @@ impl Client {
         self.inner.pool.get().map_err(|cause| Error::Pool { cause })
     }
 
-    /// Runs a write, then refreshes the snapshot so the caller reads its own write.
+    /// Runs a write within the write timeout, then refreshes the snapshot so the caller reads
+    /// its own write. The answer is what the write stored: a refresh that fails afterwards is
+    /// logged and shows in [`Client::refresh_failing`], but the write stands.
     fn write<T>(
         &self,
-        write: impl FnOnce(&mut DbConnection) -> Result<T, Error>,
+        write: impl FnOnce(&mut DbConnection, Deadline) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let _one_writer = self
+        let deadline = Deadline::after(self.inner.write_timeout);
+        let Some(_one_writer) = self.inner.write_lock.try_lock_for(deadline.remaining()) else {
+            return Err(deadline.timed_out());
+        };
+        let mut conn = self
             .inner
-            .write_lock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let written = write(&mut *self.connection()?)?;
-        self.refresh()?;
+            .pool
+            .get_timeout(deadline.remaining())
+            .map_err(|cause| {
+                if deadline.passed() {
+                    deadline.timed_out()
+                } else {
+                    Error::Pool { cause }
+                }
+            })?;
+        let written = write(&mut conn, deadline)?;
+        drop(conn);
+        if let Err(err) = self.inner.refresh_by(deadline) {
+            log::warn!(
+                "a write is stored, but the snapshot could not be reloaded after it (the next refresh will): {err}"
+            );
+        }
         Ok(written)
     }
 
     /// Creates a flag; returns it as stored.
     pub fn create_flag(&self, input: &FlagInput) -> Result<FlagRecord, Error> {
-        self.write(|conn| store::create_flag(conn, input, &self.actor))?;
-        self.stored_flag(&input.name)
+        self.write(|conn, deadline| store::flags::create(conn, deadline, input, &self.actor))
     }
 
     /// Updates the flag named `name` (it may be renamed; `activations: None` keeps its set).
@@ -360,56 +430,57 @@ impl Client {
     /// Changes the given fields of the flag named `name`; the others keep what is stored at
     /// the time of the write (read under the writers' lock, never from a stale snapshot).
     pub fn patch_flag(&self, name: &str, update: &FlagUpdate) -> Result<FlagRecord, Error> {
-        let new_name = self.write(|conn| store::update_flag(conn, name, update, &self.actor))?;
-        self.stored_flag(&new_name)
+        self.write(|conn, deadline| store::flags::update(conn, deadline, name, update, &self.actor))
     }
 
-    /// Replaces the flag's activations.
+    /// Replaces the flag's activations (each newly linked one must build in this process).
     pub fn set_flag_activations(
         &self,
         name: &str,
         ids: &[ActivationId],
     ) -> Result<FlagRecord, Error> {
-        self.write(|conn| store::set_flag_activations(conn, name, ids, &self.actor))?;
-        self.stored_flag(name)
+        self.patch_flag(
+            name,
+            &FlagUpdate {
+                activations: Some(ids.to_vec()),
+                ..FlagUpdate::default()
+            },
+        )
     }
 
-    /// Deletes the flag named `name`.
-    pub fn delete_flag(&self, name: &str) -> Result<(), Error> {
-        self.write(|conn| store::delete_flag(conn, name, &self.actor))
-            .map(drop)
+    /// Deletes the flag named `name`; returns it as it was.
+    pub fn delete_flag(&self, name: &str) -> Result<FlagRecord, Error> {
+        self.write(|conn, deadline| store::flags::delete(conn, deadline, name, &self.actor))
     }
 
     /// Creates an activation after checking that it builds (class registered, config valid,
     /// members present and acyclic); returns it as stored.
-    pub fn create_activation(
-        &self,
-        input: &ActivationInput,
-    ) -> Result<Arc<ActivationRecord>, Error> {
-        let id = self.write(|conn| store::create_activation(conn, input, &self.actor))?;
-        self.stored_activation(id)
+    pub fn create_activation(&self, input: &ActivationInput) -> Result<ActivationRecord, Error> {
+        self.write(|conn, deadline| store::activations::create(conn, deadline, input, &self.actor))
     }
 
     /// Replaces an activation, checked as on creation and against every activation that
-    /// contains it.
+    /// contains it; returns it as stored.
     pub fn update_activation(
         &self,
         id: ActivationId,
         input: &ActivationInput,
-    ) -> Result<Arc<ActivationRecord>, Error> {
-        self.write(|conn| store::update_activation(conn, id, input, &self.actor))?;
-        self.stored_activation(id)
+    ) -> Result<ActivationRecord, Error> {
+        self.write(|conn, deadline| {
+            store::activations::update(conn, deadline, id, input, &self.actor)
+        })
     }
 
-    /// Deletes an activation that no flag and no composite activation uses.
-    pub fn delete_activation(&self, id: ActivationId) -> Result<(), Error> {
-        self.write(|conn| store::delete_activation(conn, id, &self.actor))
+    /// Deletes an activation that no flag and no composite activation uses; returns it as it
+    /// was.
+    pub fn delete_activation(&self, id: ActivationId) -> Result<ActivationRecord, Error> {
+        self.write(|conn, deadline| store::activations::delete(conn, deadline, id, &self.actor))
     }
 
-    /// Runs SQL (such as `sample_data.sql`) when the database has no flags yet; returns
+    /// Runs SQL (such as [`crate::SAMPLE_DATA`]) when the database has no flags yet; returns
     /// whether it ran.
     pub fn seed_if_empty(&self, sql: &str) -> Result<bool, Error> {
-        let ran = self.write(|conn| {
+        self.write(|conn, _deadline| {
             if !store::has_no_flags(conn)? {
                 return Ok(false);
             }
@@ -419,27 +490,10 @@ impl Client {
                     cause,
                 }
             })?;
+            // The SQL may give explicit ids, which PostgreSQL's sequences do not follow.
+            store::resync_sequences(conn)?;
             Ok(true)
-        })?;
-        Ok(ran)
-    }
-
-    fn stored_flag(&self, name: &str) -> Result<FlagRecord, Error> {
-        self.inner
-            .snapshot
-            .load()
-            .flag(name)
-            .cloned()
-            .ok_or_else(|| Error::FlagNotFound(name.to_owned()))
-    }
-
-    fn stored_activation(&self, id: ActivationId) -> Result<Arc<ActivationRecord>, Error> {
-        self.inner
-            .snapshot
-            .load()
-            .activation(id)
-            .cloned()
-            .ok_or(Error::ActivationNotFound(id))
+        })
     }
 }
 
@@ -450,6 +504,7 @@ impl ClientBuilder {
             migrate: false,
             pool_size: 4,
             connection_timeout: Duration::from_secs(5),
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
             refresh_interval: None,
         }
     }

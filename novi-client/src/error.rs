@@ -35,6 +35,29 @@ pub enum Error {
         /// Why it would.
         cause: Arc<BuildError>,
     },
+    /// A flag was to be linked to an activation that this process cannot build (for instance
+    /// of a class that only another binary links): the flag would be off here.
+    #[error(
+        "activation {id} (class `{class_name}`) cannot be built by this process, so linking it would switch the flag off here: {cause}; link it with `force` if another process builds it"
+    )]
+    UnbuildableLink {
+        /// The activation.
+        id: ActivationId,
+        /// Its stored class name.
+        class_name: String,
+        /// Why it does not build.
+        cause: Arc<BuildError>,
+    },
+    /// A write did not get its turn in time (another writer held the database's write lock
+    /// all along) and stored nothing.
+    #[error(
+        "the write did not get its turn within {} s (another writer holds the database's write lock); nothing was written, try again",
+        allowed.as_secs_f64()
+    )]
+    WriteTimeout {
+        /// The time a write is allowed.
+        allowed: std::time::Duration,
+    },
     /// The activation is still used and cannot be deleted.
     #[error("activation {id} is still used by {}", users(flags, activations))]
     StillReferenced {
@@ -104,6 +127,7 @@ impl Error {
                 | Error::Migration { .. }
                 | Error::Query { .. }
                 | Error::Pool { .. }
+                | Error::WriteTimeout { .. }
         )
     }
 }

@@ -19,6 +19,7 @@
 //!     name: "sale banner".into(),
 //!     status: true,
 //!     activations: Some(vec![window.id]),
+//!     ..FlagInput::default()
 //! })?;
 //!
 //! assert!(client.is_enabled("sale banner", &context! {"currentDateTime": "2026-11-28"}));
@@ -61,12 +62,15 @@ mod error;
 pub mod flag;
 mod models;
 mod resolution;
+mod revision;
 pub mod schema;
 mod snapshot;
 mod store;
 mod url;
 
-pub use client::{Client, ClientBuilder, DEFAULT_REFRESH_INTERVAL, PoolState};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_REFRESH_INTERVAL, DEFAULT_WRITE_TIMEOUT, PoolState,
+};
 
 /// Python Novi's four sample flags and activations (`sample_data.sql`), as SQL that runs on
 /// SQLite, PostgreSQL and MySQL/MariaDB. It replaces whatever the tables hold: load it with
@@ -81,6 +85,7 @@ pub use models::{
     ActivationInput, ActivationRecord, Actor, AuditEntry, FlagId, FlagInput, FlagRecord, FlagUpdate,
 };
 pub use resolution::{Resolution, ResolutionReason};
+pub use revision::Revision;
 pub use snapshot::{Evaluation, Reason, Snapshot};
 pub use url::{Backend, DatabaseUrl, UnsupportedScheme, UrlDialect};
 

@@ -89,8 +89,9 @@ pub struct FlagRecord {
     pub activations: Vec<Arc<ActivationRecord>>,
 }
 
-/// What a new or updated flag looks like.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a new or updated flag looks like. `FlagInput::default()` is off, with no activations:
+/// creating a flag never switches a feature on unless asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FlagInput {
     /// The unique name: 1 to 255 characters, no control characters.
     pub name: String,
@@ -98,6 +99,9 @@ pub struct FlagInput {
     pub status: bool,
     /// Its activations. On update, `None` keeps the current set.
     pub activations: Option<Vec<ActivationId>>,
+    /// Link activations even when this process cannot build them (a class that only another
+    /// binary links); without it such a link is refused with [`crate::Error::UnbuildableLink`].
+    pub force: bool,
 }
 
 /// A change to a flag: each field given replaces the stored one; fields left out keep what is
@@ -110,6 +114,8 @@ pub struct FlagUpdate {
     pub status: Option<bool>,
     /// A new set of activations.
     pub activations: Option<Vec<ActivationId>>,
+    /// Link activations even when this process cannot build them (see [`FlagInput::force`]).
+    pub force: bool,
 }
 
 impl From<&FlagInput> for FlagUpdate {
@@ -118,6 +124,7 @@ impl From<&FlagInput> for FlagUpdate {
             name: Some(input.name.clone()),
             status: Some(input.status),
             activations: input.activations.clone(),
+            force: input.force,
         }
     }
 }

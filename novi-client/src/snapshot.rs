@@ -14,7 +14,10 @@ use novi_core::{
 };
 use rustc_hash::FxHashMap;
 
-use crate::models::{ActivationRecord, FlagId, FlagRecord, Rows};
+use crate::{
+    models::{ActivationRecord, FlagId, FlagRecord, Rows},
+    revision::Revision,
+};
 
 /// The answer for one flag and one context, why, and the variant chosen.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,6 +143,7 @@ pub struct Snapshot {
     activations: BTreeMap<ActivationId, Arc<ActivationRecord>>,
     built: ActivationSet,
     loaded_at: SystemTime,
+    revision: Revision,
 }
 
 impl Default for Snapshot {
@@ -152,6 +156,7 @@ impl Snapshot {
     /// Builds the snapshot from stored rows. Activations that fail to build are logged once,
     /// with the flags they switch off.
     pub(crate) fn build(rows: Rows) -> Snapshot {
+        let revision = Revision::of(&rows);
         let built = ActivationSet::build(rows.activations.iter().map(|row| ActivationSpec {
             id: ActivationId(row.id),
             name: &row.name,
@@ -218,6 +223,7 @@ impl Snapshot {
             activations,
             built,
             loaded_at: SystemTime::now(),
+            revision,
         }
     }
 
@@ -288,6 +294,12 @@ impl Snapshot {
     /// Whether there are no flags.
     pub fn is_empty(&self) -> bool {
         self.flags.is_empty()
+    }
+
+    /// The revision of the rows it was built from: the same rows give the same revision in
+    /// every process.
+    pub fn revision(&self) -> Revision {
+        self.revision
     }
 
     /// When the rows were read.

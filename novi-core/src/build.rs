@@ -346,6 +346,11 @@ impl Builder<'_, '_> {
             return Attempt::Finished(Err(Arc::new(BuildError::DuplicateId { id })));
         };
         let Some(registration) = registry::find(spec.class_name) else {
+            if let Some(conflict) = registry::conflict(spec.class_name) {
+                return Attempt::Finished(Err(Arc::new(BuildError::ConflictingClass(
+                    conflict.clone(),
+                ))));
+            }
             return Attempt::Finished(Err(Arc::new(BuildError::UnknownClass {
                 class_name: spec.class_name.to_owned(),
                 registered: registry::names().to_vec(),

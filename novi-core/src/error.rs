@@ -21,6 +21,9 @@ pub enum BuildError {
         /// Every registered name, sorted, to help spot a typo.
         registered: Vec<&'static str>,
     },
+    /// Two registrations claim the stored `class_name`, so it is refused.
+    #[error("{0}")]
+    ConflictingClass(crate::registry::Conflict),
     /// The stored `config` does not describe a valid activation of its class.
     #[error(transparent)]
     InvalidConfig(#[from] ConfigError),

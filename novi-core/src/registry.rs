@@ -71,12 +71,14 @@ pub trait ActivationClass: Activation + Sized + 'static {
 /// How a [`Registration`] builds an activation from a definition.
 pub type BuildFn = fn(&mut Definition<'_>) -> Result<Arc<dyn Activation>, BuildError>;
 
-/// One entry of the registry: the names a class answers to and its build function.
+/// One entry of the registry: the names a class answers to, its build function, and where it
+/// was registered.
 #[derive(Debug)]
 pub struct Registration {
     names: &'static [&'static str],
     expected: &'static str,
     build: BuildFn,
+    origin: &'static str,
 }
 
 impl Registration {
@@ -86,7 +88,21 @@ impl Registration {
             names: T::NAMES,
             expected: T::EXPECTED,
             build: build_shared::<T>,
+            origin: "an unnamed registration",
         }
+    }
+
+    /// This registration, saying where it was made (a module path and type, as
+    /// [`register!`](crate::register!) writes it), for messages about two registrations of one
+    /// name.
+    pub const fn registered_at(mut self, origin: &'static str) -> Self {
+        self.origin = origin;
+        self
+    }
+
+    /// Where it was registered: `my_crate::module::MyActivation`.
+    pub fn origin(&self) -> &'static str {
+        self.origin
     }
 
     /// A registration from a plain build function, for classes that are not one Rust type.
@@ -99,6 +115,7 @@ impl Registration {
             names,
             expected,
             build,
+            origin: "an unnamed registration",
         }
     }
 
@@ -166,7 +183,8 @@ macro_rules! register {
         const _: () = {
             #[$crate::__private::linkme::distributed_slice($crate::registry::ACTIVATIONS)]
             #[linkme(crate = $crate::__private::linkme)]
-            static REGISTRATION: $crate::Registration = $crate::Registration::of::<$class>();
+            static REGISTRATION: $crate::Registration = $crate::Registration::of::<$class>()
+                .registered_at(concat!(module_path!(), "::", stringify!($class)));
         };
     };
 }
@@ -174,30 +192,63 @@ macro_rules! register {
 struct Index {
     by_name: HashMap<&'static str, &'static Registration>,
     names: Vec<&'static str>,
-    conflicts: Vec<&'static str>,
+    conflicts: Vec<Conflict>,
+}
+
+/// A class name that two or more registrations claim: it is refused, so that link order cannot
+/// decide which activation a stored row gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// The name.
+    pub name: &'static str,
+    /// Where each claim was registered (see [`Registration::origin`]), sorted.
+    pub registered_by: Vec<&'static str>,
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "activation class `{}` is registered twice, by {}, and is refused: rename one",
+            self.name,
+            self.registered_by.join(" and by ")
+        )
+    }
 }
 
 fn index() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut by_name = HashMap::new();
-        let mut conflicts = Vec::new();
+        let mut claims: HashMap<&'static str, Vec<&'static Registration>> = HashMap::new();
         for registration in ACTIVATIONS.iter() {
             for &name in registration.names {
-                let earlier = by_name.insert(name, registration);
+                let claimants = claims.entry(name).or_default();
                 // A class that lists a name twice does not conflict with itself.
-                if earlier.is_some_and(|earlier| !std::ptr::eq(earlier, registration)) {
-                    conflicts.push(name);
+                if !claimants.iter().any(|c| std::ptr::eq(*c, registration)) {
+                    claimants.push(registration);
                 }
             }
         }
-        // Link order decides which of two same-named registrations the map kept; make the
-        // choice independent of it by refusing the name altogether.
-        for name in &conflicts {
-            by_name.remove(name);
+        // Link order would decide which of two same-named registrations wins; make the choice
+        // independent of it by refusing the name altogether.
+        let mut by_name = HashMap::new();
+        let mut conflicts = Vec::new();
+        for (name, claimants) in claims {
+            match claimants[..] {
+                [only] => {
+                    by_name.insert(name, only);
+                }
+                _ => {
+                    let mut registered_by: Vec<_> = claimants.iter().map(|c| c.origin).collect();
+                    registered_by.sort_unstable();
+                    conflicts.push(Conflict {
+                        name,
+                        registered_by,
+                    });
+                }
+            }
         }
-        conflicts.sort_unstable();
-        conflicts.dedup();
+        conflicts.sort_unstable_by_key(|conflict| conflict.name);
         let mut names: Vec<_> = by_name.keys().copied().collect();
         names.sort_unstable();
         Index {
@@ -219,11 +270,17 @@ pub fn names() -> &'static [&'static str] {
     &index().names
 }
 
-/// Names that two different registrations claim. Such a name is refused (it finds nothing),
-/// so that the link order cannot decide which activation a stored row gets; a server should
-/// report these at start-up.
-pub fn conflicts() -> &'static [&'static str] {
+/// Names that two different registrations claim, and who claims them. Such a name is refused
+/// (it finds nothing, and a row stored under it fails with [`BuildError::ConflictingClass`]),
+/// so that the link order cannot decide which activation a stored row gets. `novi-client`
+/// logs them when it connects.
+pub fn conflicts() -> &'static [Conflict] {
     &index().conflicts
+}
+
+/// The conflict over `class_name`, if two registrations claim it.
+pub fn conflict(class_name: &str) -> Option<&'static Conflict> {
+    index().conflicts.iter().find(|c| c.name == class_name)
 }
 
 /// Every registration linked into this binary, in link order.
@@ -297,7 +354,15 @@ mod tests {
         assert!(names.contains(&"registry.Clash"));
         assert!(!names.contains(&"registry.OnAlias"));
         assert!(find("registry.OnAlias").is_none());
-        assert_eq!(conflicts(), &["registry.OnAlias"]);
+        let names: Vec<&str> = conflicts().iter().map(|c| c.name).collect();
+        assert_eq!(names, ["registry.OnAlias"]);
+        let conflict = conflict("registry.OnAlias").unwrap();
+        assert_eq!(
+            conflict.to_string(),
+            "activation class `registry.OnAlias` is registered twice, by \
+             novi_core::registry::tests::Clash and by novi_core::registry::tests::On, and is \
+             refused: rename one"
+        );
         // build.rs's test.Wide lists its name twice: that is no conflict.
         assert!(find("test.Wide").is_some());
     }

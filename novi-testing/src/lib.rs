@@ -227,6 +227,7 @@ pub fn hot_path_client() -> (Client, tempfile::TempDir) {
                 name: name.into(),
                 status: true,
                 activations: Some(activations),
+                force: false,
             })
             .unwrap();
     }
@@ -259,4 +260,55 @@ pub fn diamond_sql(depth: i32) -> String {
          INSERT INTO flags_activations (flag_id, activation_id) VALUES (2, 1);\n"
     ));
     sql
+}
+
+/// The writers' lock of a test database, held by a connection of its own (as another process
+/// in the middle of a write would hold it) until [`LockHolder::release`] or drop.
+pub struct LockHolder {
+    conn: DbConnection,
+    released: bool,
+}
+
+impl std::fmt::Debug for LockHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LockHolder")
+            .field("released", &self.released)
+            .finish()
+    }
+}
+
+impl TestDb {
+    /// Takes the lock every Novi write takes first: SQLite's write lock (`BEGIN IMMEDIATE`),
+    /// or the `novi_write_lock` row (`SELECT … FOR UPDATE`) on PostgreSQL and MySQL.
+    pub fn hold_writers_lock(&self) -> LockHolder {
+        let mut conn = self.conn();
+        match self.backend {
+            Backend::Sqlite => conn.batch_execute("BEGIN IMMEDIATE").unwrap(),
+            Backend::Postgres | Backend::Mysql => {
+                conn.batch_execute("BEGIN").unwrap();
+                conn.batch_execute("SELECT id FROM novi_write_lock FOR UPDATE")
+                    .unwrap();
+            }
+        }
+        LockHolder {
+            conn,
+            released: false,
+        }
+    }
+}
+
+impl LockHolder {
+    /// Lets go of the lock.
+    pub fn release(mut self) {
+        self.conn.batch_execute("ROLLBACK").unwrap();
+        self.released = true;
+    }
+}
+
+impl Drop for LockHolder {
+    fn drop(&mut self) {
+        if !self.released {
+            let _ = self.conn.batch_execute("ROLLBACK");
+        }
+    }
 }

@@ -81,13 +81,15 @@ impl<'a> From<&'a Reason> for ReasonDto<'a> {
     }
 }
 
-/// The body of `POST /flags` and `PUT /flags/{name}`.
+/// The body of `POST /flags` and `PUT /flags/{name}`. `force` links activations this server
+/// cannot build (a class only another binary links).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FlagBody {
     pub(crate) name: Option<String>,
     pub(crate) status: Option<bool>,
     pub(crate) activations: Option<Vec<i32>>,
+    pub(crate) force: Option<bool>,
 }
 
 /// The body of `POST /activations` and `PUT /activations/{id}`. `config` may be a string

@@ -78,6 +78,9 @@ pub enum ApiError {
     /// The database cannot be reached; the detail is logged, not sent.
     #[error("the database is unavailable; try again later")]
     Unavailable,
+    /// A write did not get its turn in time, and stored nothing.
+    #[error("{0}")]
+    Busy(String),
     /// A bug; the detail is logged, not sent.
     #[error("internal error")]
     Internal,
@@ -97,7 +100,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -122,6 +125,12 @@ impl ResponseError for ApiError {
             }
             ApiError::Unauthorized => {
                 response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="novi""#));
+            }
+            ApiError::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            ApiError::Busy(_) => {
+                response.insert_header((header::RETRY_AFTER, "1"));
             }
             // The rest of the body may still be on its way: the connection cannot be reused.
             ApiError::BodyTimeout { .. } => {
@@ -158,7 +167,15 @@ impl From<novi_client::Error> for ApiError {
                 message,
                 details: Map::from_iter([("breaks".to_owned(), json!(id.0))]),
             },
+            E::UnbuildableLink { id, class_name, .. } => ApiError::Unprocessable {
+                message,
+                details: Map::from_iter([
+                    ("activation".to_owned(), json!(id.0)),
+                    ("class_name".to_owned(), json!(class_name)),
+                ]),
+            },
             E::InvalidInput { .. } => ApiError::BadRequest(message),
+            E::WriteTimeout { .. } => ApiError::Busy(message),
             err if err.is_database_failure() => {
                 log::error!("database failure: {err}");
                 ApiError::Unavailable

@@ -26,6 +26,11 @@ struct Args {
     #[arg(long, default_value_t = 5.0)]
     refresh_interval: f64,
 
+    /// Seconds a write may take in all, waiting for its turn and the database's write lock
+    /// included; past it the answer is 503 with `Retry-After` and nothing is written.
+    #[arg(long, default_value_t = novi_client::DEFAULT_WRITE_TIMEOUT.as_secs_f64())]
+    write_timeout: f64,
+
     /// Load Python Novi's sample flags when the database has no flags.
     #[arg(long)]
     sample_data: bool,
@@ -112,6 +117,7 @@ fn main() -> anyhow::Result<()> {
         bind: args.bind,
         workers: args.workers,
         refresh_interval,
+        write_timeout: seconds("--write-timeout", args.write_timeout)?,
         sample_data: args.sample_data,
         access_log: args.access_log,
         tokens,

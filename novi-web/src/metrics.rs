@@ -204,7 +204,7 @@ impl Metrics {
         self.render_requests(&mut out);
         self.render_flags(&mut out);
         let snapshot = client.snapshot();
-        let age = snapshot.age().as_secs_f64();
+        let age = client.snapshot_age().as_secs_f64();
         let pool = client.pool_state();
         let gauges: [(&str, &str, &str, f64); 7] = [
             (

@@ -26,6 +26,9 @@ pub struct Config {
     pub workers: Option<usize>,
     /// How often to reload flags written by other processes; `None` never.
     pub refresh_interval: Option<Duration>,
+    /// How long a write may take in all, waits included; past it the answer is 503 with
+    /// `Retry-After`.
+    pub write_timeout: Duration,
     /// Load `sample_data.sql` when the database has no flags.
     pub sample_data: bool,
     /// Log one line per request (target `novi_web::access`, level `info`).
@@ -51,6 +54,7 @@ impl Default for Config {
             bind: "127.0.0.1:8080".to_owned(),
             workers: None,
             refresh_interval: Some(novi_client::DEFAULT_REFRESH_INTERVAL),
+            write_timeout: novi_client::DEFAULT_WRITE_TIMEOUT,
             sample_data: false,
             access_log: false,
             tokens: Tokens::default(),
@@ -69,6 +73,7 @@ pub fn connect(config: &Config) -> anyhow::Result<Client> {
         .context("finding the database URL")?
         .migrate(true)
         .refresh_interval(config.refresh_interval)
+        .write_timeout(config.write_timeout)
         .connect()
         .context("opening the database")?;
     if config.sample_data
@@ -160,9 +165,6 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         addresses.join(", "),
         novi_core::registry::names().join(", ")
     );
-    for name in novi_core::registry::conflicts() {
-        log::warn!("activation class name `{name}` is registered twice and is refused");
-    }
     server.run().await.context("running the server")?;
     log::info!("novi-web stopped");
     Ok(())

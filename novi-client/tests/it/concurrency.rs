@@ -83,6 +83,7 @@ db_test!(many_writers_all_succeed, |db| {
                             name: name.clone(),
                             status: true,
                             activations: None,
+                            force: false,
                         })
                         .unwrap_or_else(|err| panic!("{name}: {err}"));
                     assert!(
@@ -119,6 +120,7 @@ db_test!(writers_read_their_writes_while_others_refresh, |db| {
                     name: name.clone(),
                     status: true,
                     activations: None,
+                    force: false,
                 })
                 .unwrap_or_else(|err| panic!("{name}: {err}"));
             assert_eq!(created.name, name);
@@ -135,6 +137,7 @@ db_test!(names_compare_exactly_on_every_backend, |db| {
             name: name.into(),
             status: true,
             activations: None,
+            force: false,
         })
     };
     add("combo and").expect("case matters");
@@ -185,6 +188,7 @@ fn an_in_memory_database_works() {
                 name: "in memory".into(),
                 status: true,
                 activations: Some(vec![ActivationId(2)]),
+                force: false,
             })
             .unwrap();
         assert!(client.is_enabled("in memory", &context! {"seed": 1, "variant": "A"}));

@@ -112,6 +112,7 @@ db_test!(status_and_plain_flags, |db| {
             name: "off".into(),
             status: false,
             activations: Some(vec![ActivationId(2)]),
+            force: false,
         })
         .unwrap();
     client
@@ -119,6 +120,7 @@ db_test!(status_and_plain_flags, |db| {
             name: "plain on".into(),
             status: true,
             activations: None,
+            force: false,
         })
         .unwrap();
     client
@@ -126,6 +128,7 @@ db_test!(status_and_plain_flags, |db| {
             name: "plain off".into(),
             status: false,
             activations: None,
+            force: false,
         })
         .unwrap();
     let ctx = context! {"seed": 1, "variant": "A"};
@@ -195,6 +198,7 @@ db_test!(refresh_sees_another_clients_write, |db| {
             name: "new".into(),
             status: true,
             activations: None,
+            force: false,
         })
         .unwrap();
     assert!(
@@ -222,6 +226,7 @@ db_test!(background_refresh_keeps_processes_in_step, |db| {
             name: "soon".into(),
             status: true,
             activations: None,
+            force: false,
         })
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -285,6 +290,7 @@ db_test!(variants_reach_the_evaluation, |db| {
             name: "button".into(),
             status: true,
             activations: Some(vec![prod.id, colours.id]),
+            force: false,
         })
         .unwrap();
     let ctx = context! {"environment": "production", "userId": "u-7"};

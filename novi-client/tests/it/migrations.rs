@@ -3,9 +3,12 @@ use novi_client::{Backend, Client, context, revert_all_migrations, run_migration
 
 use crate::{SAMPLE_DATA, db_test};
 
+/// The migrations of each backend: tables, the writers' lock, the audit log, ids.
+const MIGRATIONS: usize = 4;
+
 db_test!(up_down_up, |db| {
     let mut conn = db.conn();
-    assert_eq!(run_migrations(&mut conn).unwrap(), 3);
+    assert_eq!(run_migrations(&mut conn).unwrap(), MIGRATIONS);
     assert_eq!(run_migrations(&mut conn).unwrap(), 0, "nothing left to run");
     for table in ["flags", "audit_log"] {
         diesel::sql_query(format!("SELECT id FROM {table}"))
@@ -13,7 +16,7 @@ db_test!(up_down_up, |db| {
             .unwrap();
     }
 
-    assert_eq!(revert_all_migrations(&mut conn).unwrap(), 3);
+    assert_eq!(revert_all_migrations(&mut conn).unwrap(), MIGRATIONS);
     for table in ["flags", "audit_log"] {
         assert!(
             diesel::sql_query(format!("SELECT id FROM {table}"))
@@ -23,7 +26,7 @@ db_test!(up_down_up, |db| {
         );
     }
 
-    assert_eq!(run_migrations(&mut conn).unwrap(), 3);
+    assert_eq!(run_migrations(&mut conn).unwrap(), MIGRATIONS);
     conn.batch_execute(SAMPLE_DATA).unwrap();
     let client = Client::connect(&db.url).unwrap();
     assert_eq!(client.snapshot().len(), 4);
@@ -118,10 +121,31 @@ db_test!(adopts_a_python_novi_database, |db| {
             name: long.into(),
             status: true,
             activations: None,
+            force: false,
         })
         .unwrap();
     assert!(client.is_enabled(long, &context! {}));
     assert_eq!(client.migrate().unwrap(), 0);
+
+    // Python's sample data gave explicit ids, which PostgreSQL's sequences did not follow; the
+    // migration moved them on, so Python Novi's ORM (a plain INSERT) and Novi take turns.
+    db.execute("INSERT INTO flags (name, status) VALUES ('from python', TRUE)");
+    db.execute(
+        "INSERT INTO activations (name, class_name, config) VALUES ('from python', 'EnvironmentActivation', '[]')",
+    );
+    let after = client
+        .create_flag(&novi_client::FlagInput {
+            name: "from novi".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    client.refresh().unwrap();
+    let python = client.snapshot().flag("from python").unwrap().id;
+    assert!(
+        python.0 > 4 && after.id > python,
+        "{python} then {}",
+        after.id
+    );
 });
 
 #[derive(diesel::QueryableByName)]

@@ -8,6 +8,7 @@ fn flag(name: &str, status: bool, activations: Option<Vec<i32>>) -> FlagInput {
         name: name.into(),
         status,
         activations: activations.map(|ids| ids.into_iter().map(ActivationId).collect()),
+        force: false,
     }
 }
 
@@ -166,11 +167,30 @@ db_test!(activation_writes_and_their_errors, |db| {
         invalid(activation("x", "OrActivation", "[1, 99]")).to_string(),
         "activation 99 does not exist"
     );
-    assert_eq!(
-        invalid(activation("x", "OrActivation", "[3]")).to_string(),
-        "activation cycle: 3 → 3",
-        "the would-be id is checked too"
+    // The row is checked under the id the database gives it: naming that id (which the
+    // sequence gives next on SQLite; PostgreSQL and MySQL do not reuse the ids the failed
+    // inserts above consumed) is a cycle or a missing member, never a success.
+    let next = client
+        .snapshot()
+        .activations()
+        .map(|a| a.id.0)
+        .max()
+        .unwrap()
+        + 1;
+    let err = invalid(activation("x", "OrActivation", &format!("[{next}]")));
+    assert!(
+        matches!(
+            err,
+            BuildError::Cycle { .. } | BuildError::MissingActivation { .. }
+        ),
+        "{err}"
     );
+    if db.backend == novi_client::Backend::Sqlite {
+        assert_eq!(
+            err.to_string(),
+            format!("activation cycle: {next} → {next}")
+        );
+    }
     assert!(matches!(
         client.create_activation(&activation("", "OrActivation", "[1]")),
         Err(Error::InvalidInput {
@@ -264,3 +284,114 @@ db_test!(activation_writes_and_their_errors, |db| {
         Err(Error::ActivationNotFound(_))
     ));
 });
+
+/// Ids come from the database's own sequence or autoincrement: a plain INSERT without an id
+/// (as Python Novi's ORM and hand-written SQL write) between Novi's writes never collides, and
+/// an id is never given again after a delete. Before, Novi inserted `MAX(id) + 1` (the
+/// PostgreSQL sequences stood still, so the plain insert collided), and SQLite reused a
+/// deleted id.
+db_test!(ids_come_from_the_database_and_are_never_reused, |db| {
+    let client = db.sample_client();
+    let env = |name: &str| {
+        activation(
+            name,
+            "EnvironmentActivation",
+            r#"{"environments": ["prod"]}"#,
+        )
+    };
+    let plain_flag = |name: &str| {
+        db.execute(&format!(
+            "INSERT INTO flags (name, status) VALUES ('{name}', TRUE)"
+        ));
+    };
+    let plain_activation = |name: &str| {
+        db.execute(&format!(
+            "INSERT INTO activations (name, class_name, config) VALUES ('{name}', 'EnvironmentActivation', '{{\"environments\": [\"prod\"]}}')"
+        ));
+    };
+    // The sample data gave explicit ids 1 to 4; a plain insert comes after them.
+    plain_flag("python 1");
+    plain_activation("python a1");
+    let first = client.create_flag(&flag("novi 1", true, None)).unwrap();
+    let first_activation = client.create_activation(&env("novi a1")).unwrap();
+    plain_flag("python 2");
+    plain_activation("python a2");
+    let second = client.create_flag(&flag("novi 2", true, None)).unwrap();
+    let second_activation = client.create_activation(&env("novi a2")).unwrap();
+    client.refresh().unwrap();
+    let snapshot = client.snapshot();
+    let id = |name: &str| snapshot.flag(name).unwrap().id.0;
+    assert!(id("python 1") > 4);
+    assert!(first.id.0 > id("python 1"), "{first:?}");
+    assert!(id("python 2") > first.id.0);
+    assert!(second.id.0 > id("python 2"), "{second:?}");
+    assert!(second_activation.id > first_activation.id);
+    let activation_ids: Vec<i32> = snapshot.activations().map(|a| a.id.0).collect();
+    let mut unique = activation_ids.clone();
+    unique.dedup();
+    assert_eq!(unique, activation_ids, "ids are distinct and ascending");
+    assert_eq!(activation_ids.len(), 4 + 4);
+
+    // The highest ids, deleted, are not given again.
+    client.delete_flag("novi 2").unwrap();
+    client.delete_activation(second_activation.id).unwrap();
+    let third = client.create_flag(&flag("novi 3", true, None)).unwrap();
+    let third_activation = client.create_activation(&env("novi a3")).unwrap();
+    assert!(third.id.0 > second.id.0, "{third:?} after {second:?}");
+    assert!(third_activation.id > second_activation.id);
+    plain_flag("python 3");
+    client.refresh().unwrap();
+    assert!(client.snapshot().flag("python 3").unwrap().id.0 > third.id.0);
+});
+
+/// A flag may only be linked to an activation that this process can build (say, of a class
+/// that only another binary links) when the write says `force`.
+db_test!(
+    links_to_activations_this_process_cannot_build_need_force,
+    |db| {
+        let client = db.sample_client();
+        db.execute(
+        "INSERT INTO activations (name, class_name, config) VALUES ('elsewhere', 'acme.CountryActivation', '{}')",
+    );
+        client.refresh().unwrap();
+        let elsewhere = client
+            .snapshot()
+            .activations()
+            .find(|a| a.name == "elsewhere")
+            .unwrap()
+            .id;
+        let mut input = flag("country", true, Some(vec![1, elsewhere.0]));
+        match client.create_flag(&input) {
+            Err(err @ Error::UnbuildableLink { .. }) => {
+                let message = err.to_string();
+                assert!(
+                    message.contains(&format!(
+                        "activation {elsewhere} (class `acme.CountryActivation`)"
+                    )),
+                    "{message}"
+                );
+                assert!(message.contains("unknown activation class"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(client.snapshot().flag("country").is_none());
+        input.force = true;
+        let created = client.create_flag(&input).unwrap();
+        assert_eq!(created.activations.len(), 2);
+        // Already linked: changing something else, or sending the same set, needs no force.
+        client
+            .patch_flag(
+                "country",
+                &novi_client::FlagUpdate {
+                    status: Some(false),
+                    activations: Some(vec![ActivationId(1), elsewhere]),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert!(matches!(
+            client.set_flag_activations("Combo OR", &[elsewhere]),
+            Err(Error::UnbuildableLink { .. })
+        ));
+    }
+);

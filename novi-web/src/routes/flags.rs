@@ -62,8 +62,11 @@ async fn create_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResp
         name: body.name.ok_or_else(|| {
             ApiError::BadRequest("invalid request body: missing field `name`".into())
         })?,
-        status: body.status.unwrap_or(true),
+        // A flag is created off unless the request says otherwise: creating one must not switch
+        // a feature on for everyone.
+        status: body.status.unwrap_or(false),
         activations: ids(body.activations),
+        force: body.force.unwrap_or(false),
     };
     let client = writer(&req)?;
     let flag = blocking(move || client.create_flag(&input)).await?;
@@ -82,6 +85,7 @@ async fn update_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpResp
         name: body.name,
         status: body.status,
         activations: ids(body.activations),
+        force: body.force.unwrap_or(false),
     };
     let client = writer(&req)?;
     let flag = blocking(move || client.patch_flag(&name, &update)).await?;

@@ -33,12 +33,13 @@ async fn metrics(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 async fn health(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let client = &state(&req)?.client;
     let snapshot = client.snapshot();
-    let age = snapshot.age().as_secs_f64();
+    let age = client.snapshot_age().as_secs_f64();
     let degraded = client.refresh_failing();
     let body = json!({
         "status": if degraded { "degraded" } else { "ok" },
         "snapshot_age_seconds": (age * 1000.0).round() / 1000.0,
         "flags": snapshot.len(),
+        "revision": snapshot.revision().to_string(),
     });
     Ok(if degraded {
         HttpResponse::ServiceUnavailable().json(body)

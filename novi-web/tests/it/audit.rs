@@ -49,7 +49,7 @@ db_test!(every_write_is_audited_and_failures_leave_nothing, |db| {
                 Method::POST,
                 "/flags",
                 Some(&format!(
-                    r#"{{"name": "audited", "activations": [{activation}]}}"#
+                    r#"{{"name": "audited", "status": true, "activations": [{activation}]}}"#
                 )),
             ),
         )

@@ -33,12 +33,16 @@ db_test!(flag_authoring, |db| {
             (200, json!(true))
         );
 
+        // Creating a flag does not switch a feature on for everyone: without a status it is off.
         let plain = post(r#"{"name": "plain"}"#).await;
         assert_eq!(
             (plain.status.as_u16(), plain.body["status"].clone()),
-            (201, json!(true)),
-            "status defaults to true"
+            (201, json!(false)),
+            "status defaults to false"
         );
+        let off = send(&app, Method::POST, "/evaluatedFlags/plain", Some("{}")).await;
+        assert_eq!(off.body["status"], json!(false), "{off:?}");
+        assert_eq!(off.body["reason"]["code"], "disabled", "{off:?}");
         assert_error(
             &post(r#"{"name": "New Flag", "status": false}"#).await,
             409,
@@ -212,11 +216,14 @@ db_test!(activation_authoring, |db| {
             422,
             "activation 99 does not exist",
         );
-        assert_error(
-            &post(r#"{"name": "x", "class_name": "AndActivation", "config": [7]}"#).await,
-            422,
-            "activation cycle: 7 → 7",
-        );
+        // A composite that names the id after the highest (the one it is checked under before
+        // it is inserted) is a cycle.
+        let listed = send(&app, Method::GET, "/activations", None).await;
+        let next = listed.body.as_array().unwrap().len() + 1;
+        let own_body =
+            format!(r#"{{"name": "x", "class_name": "AndActivation", "config": [{next}]}}"#);
+        let own = send(&app, Method::POST, "/activations", Some(&own_body)).await;
+        assert_error(&own, 422, &format!("activation cycle: {next} → {next}"));
         assert_error(
             &post(r#"{"name": "x", "class_name": "AndActivation"}"#).await,
             400,

@@ -72,7 +72,7 @@ fn metrics_count_requests_evaluations_variants_and_report_the_snapshot() {
             404
         );
         assert_eq!(send(&app, Method::GET, "/nowhere", None).await.status, 404);
-        let quoted = Some(r#"{"name": "say \"hi\"\\"}"#);
+        let quoted = Some(r#"{"name": "say \"hi\"\\", "status": true}"#);
         assert_eq!(send(&app, Method::POST, "/flags", quoted).await.status, 201);
         assert_eq!(
             send(

@@ -69,7 +69,7 @@ where
     let created = send(app, Method::POST, "/activations", Some(&activation)).await;
     assert_eq!(created.status, 201, "{created:?}");
     let id = &created.body["id"];
-    let flag = format!(r#"{{"name": "{name}", "activations": [{id}]}}"#);
+    let flag = format!(r#"{{"name": "{name}", "status": true, "activations": [{id}]}}"#);
     let created = send(app, Method::POST, "/flags", Some(&flag)).await;
     assert_eq!(created.status, 201, "{created:?}");
 }

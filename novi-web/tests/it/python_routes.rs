@@ -245,7 +245,7 @@ db_test!(evaluated_flags_carry_the_variant, |db| {
             &app,
             Method::POST,
             "/flags",
-            Some(r#"{"name": "colourful", "activations": [5]}"#),
+            Some(r#"{"name": "colourful", "status": true, "activations": [5]}"#),
         )
         .await;
         assert_eq!(flag.status, 201);

@@ -32,9 +32,12 @@ CREATE TABLE novi_flags_activations (
     CONSTRAINT flags_activations_pkey PRIMARY KEY (flag_id, activation_id)
 );
 
+-- EXISTS, not IN: SQLite plans `IN (SELECT id ...)` on both columns as a search of every
+-- (flag, activation) pair, quadratic in a large database.
 INSERT INTO novi_flags_activations (flag_id, activation_id)
-SELECT DISTINCT flag_id, activation_id FROM flags_activations
-WHERE flag_id IN (SELECT id FROM flags) AND activation_id IN (SELECT id FROM activations);
+SELECT DISTINCT fa.flag_id, fa.activation_id FROM flags_activations fa
+WHERE EXISTS (SELECT 1 FROM flags f WHERE f.id = fa.flag_id)
+  AND EXISTS (SELECT 1 FROM activations a WHERE a.id = fa.activation_id);
 
 DROP TABLE flags_activations;
 
