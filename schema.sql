@@ -1,18 +1,21 @@
--- Novi's tables, as the migrations create them, in portable SQL. Runs as-is in SQLite
--- (`sqlite3 novi.db < schema.sql`) and PostgreSQL (`psql -f schema.sql`).
+-- Novi's tables as the SQLite migrations leave them (novi-client/migrations/sqlite; a test
+-- keeps the two equal). Runs as-is in SQLite: `sqlite3 novi.db < schema.sql`. Novi migrates
+-- such a database without change; so does `diesel migration run`.
 --
--- MySQL/MariaDB: use migrations/mysql/*/up.sql instead (it adds AUTO_INCREMENT, InnoDB,
--- utf8mb4 with case-sensitive names, and named foreign keys), or let Novi migrate:
--- `novi-web` and `Client::builder(url)?.migrate(true)` run the migrations themselves.
+-- PostgreSQL and MySQL/MariaDB: let Novi migrate (`novi-web` and
+-- `Client::builder(url)?.migrate(true)` run the migrations themselves), or run
+-- novi-client/migrations/postgres/*/up.sql or novi-client/migrations/mysql/*/up.sql in order.
+-- Their ids come from sequences and AUTO_INCREMENT, which no SQL common to the three spells.
 
+-- Ids come from AUTOINCREMENT: never given again after a delete.
 CREATE TABLE flags (
-    id INTEGER PRIMARY KEY NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     name VARCHAR(255) NOT NULL UNIQUE,
-    status BOOLEAN NOT NULL DEFAULT TRUE
+    status BOOLEAN NOT NULL DEFAULT FALSE
 );
 
 CREATE TABLE activations (
-    id INTEGER PRIMARY KEY NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     name VARCHAR(255) NOT NULL,
     class_name VARCHAR(255) NOT NULL,
     config TEXT NOT NULL
@@ -22,4 +25,21 @@ CREATE TABLE flags_activations (
     flag_id INTEGER NOT NULL REFERENCES flags (id) ON DELETE CASCADE,
     activation_id INTEGER NOT NULL REFERENCES activations (id) ON DELETE CASCADE,
     PRIMARY KEY (flag_id, activation_id)
+);
+
+-- The row every write locks first, so that writers in every process take turns.
+CREATE TABLE novi_write_lock (id INTEGER PRIMARY KEY NOT NULL);
+INSERT INTO novi_write_lock (id) VALUES (1);
+
+-- Every successful write: when, who, through which route, and the state before and after.
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY NOT NULL,
+    at_ms BIGINT NOT NULL,
+    actor VARCHAR(255) NOT NULL,
+    route VARCHAR(255) NOT NULL,
+    target_kind VARCHAR(32) NOT NULL,
+    target_id INTEGER NOT NULL,
+    target_name VARCHAR(255) NOT NULL,
+    before_json TEXT,
+    after_json TEXT
 );

@@ -21,8 +21,15 @@ const LINEAR: usize = 16;
 #[derive(Debug)]
 pub struct Memo {
     remembers: bool,
+    /// Made at the first decision remembered, so that a memo costs nothing until then (and a
+    /// forgetful one nothing at all).
+    store: Option<Box<Store>>,
+}
+
+#[derive(Debug, Default)]
+struct Store {
     few: Vec<(ActivationId, Result<Decision, EvalError>)>,
-    /// Made only when `few` is full, so that a memo costs nothing until then.
+    /// Made only when `few` is full.
     many: Option<HashMap<ActivationId, Result<Decision, EvalError>>>,
 }
 
@@ -37,8 +44,7 @@ impl Memo {
     pub fn new() -> Memo {
         Memo {
             remembers: true,
-            few: Vec::new(),
-            many: None,
+            store: None,
         }
     }
 
@@ -47,8 +53,7 @@ impl Memo {
     pub fn forgetful() -> Memo {
         Memo {
             remembers: false,
-            few: Vec::new(),
-            many: None,
+            store: None,
         }
     }
 
@@ -73,9 +78,10 @@ impl Memo {
     }
 
     fn recall(&self, id: ActivationId) -> Option<&Result<Decision, EvalError>> {
-        match &self.many {
+        let store = self.store.as_deref()?;
+        match &store.many {
             Some(many) => many.get(&id),
-            None => self
+            None => store
                 .few
                 .iter()
                 .find(|(known, _)| *known == id)
@@ -84,20 +90,23 @@ impl Memo {
     }
 
     fn remember(&mut self, id: ActivationId, decided: Result<Decision, EvalError>) {
-        if let Some(many) = &mut self.many {
+        let store = self.store.get_or_insert_with(Box::default);
+        if let Some(many) = &mut store.many {
             many.insert(id, decided);
-        } else if self.few.len() < LINEAR {
-            self.few.push((id, decided));
+        } else if store.few.len() < LINEAR {
+            store.few.push((id, decided));
         } else {
-            let mut many: HashMap<_, _> = self.few.drain(..).collect();
+            let mut many: HashMap<_, _> = store.few.drain(..).collect();
             many.insert(id, decided);
-            self.many = Some(many);
+            store.many = Some(many);
         }
     }
 
     /// How many decisions it holds.
     pub fn len(&self) -> usize {
-        self.few.len() + self.many.as_ref().map_or(0, HashMap::len)
+        self.store.as_deref().map_or(0, |store| {
+            store.few.len() + store.many.as_ref().map_or(0, HashMap::len)
+        })
     }
 
     /// Whether it holds none.

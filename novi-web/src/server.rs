@@ -75,7 +75,12 @@ pub fn connect(config: &Config) -> anyhow::Result<Client> {
         .refresh_interval(config.refresh_interval)
         .write_timeout(config.write_timeout)
         .connect()
-        .context("opening the database")?;
+        .map_err(|err| match err {
+            novi_client::Error::BackendNotCompiled { backend } => {
+                anyhow::anyhow!(missing_backend(backend))
+            }
+            other => anyhow::Error::new(other).context("opening the database"),
+        })?;
     if config.sample_data
         && client
             .seed_if_empty(SAMPLE_DATA)
@@ -84,6 +89,15 @@ pub fn connect(config: &Config) -> anyhow::Result<Client> {
         log::info!("loaded the sample data into the empty database");
     }
     Ok(client)
+}
+
+/// What to do about a database URL whose backend this binary was built without.
+fn missing_backend(backend: novi_client::Backend) -> String {
+    format!(
+        "this novi-web was built without {backend} support: build it with `cargo build -p \
+         novi-web --features {}` (and `--release` for production)",
+        backend.feature()
+    )
 }
 
 /// Runs the server until SIGINT or SIGTERM, on a runtime of its own.
@@ -180,6 +194,15 @@ mod tests {
             bind: bind.to_owned(),
             ..Config::default()
         }
+    }
+
+    #[test]
+    fn a_missing_backend_says_how_to_build_it() {
+        assert_eq!(
+            missing_backend(novi_client::Backend::Mysql),
+            "this novi-web was built without MySQL support: build it with `cargo build -p \
+             novi-web --features mysql` (and `--release` for production)"
+        );
     }
 
     #[test]

@@ -354,11 +354,28 @@ impl Format {
         if input.len() > MAX_INPUT_BYTES || input.chars().count() > MAX_INPUT {
             return Err(ParseError::TooLong);
         }
+        // The memo of failures needs a bit per item and input byte: most formats and inputs
+        // fit a small one, which is cheaper to clear than the largest.
+        let words = input.len() / 64 + 1;
+        if self.items.len() * words <= SMALL_MEMO {
+            self.run(input, words, [0; SMALL_MEMO])
+        } else {
+            self.run(input, words, [0; MAX_ITEMS * MEMO_WORDS])
+        }
+    }
+
+    fn run<const N: usize>(
+        &self,
+        input: &str,
+        words: usize,
+        failed: [u64; N],
+    ) -> Result<Parsed, ParseError> {
         let mut matcher = Matcher {
             items: &self.items,
             input,
             spans: [None; N_DIRECTIVES],
-            failed: [[0; MEMO_WORDS]; MAX_ITEMS],
+            words,
+            failed,
         };
         match matcher.match_from(0, 0) {
             None => Err(ParseError::NoMatch),
@@ -375,22 +392,28 @@ fn is_space(c: char) -> bool {
 
 const MEMO_WORDS: usize = MAX_INPUT_BYTES / 64 + 1;
 
-struct Matcher<'f, 'i> {
+/// The words of the memo most parses use (16 items of a 64-byte input, or 8 of 128 bytes).
+const SMALL_MEMO: usize = 16;
+
+struct Matcher<'f, 'i, const N: usize> {
     items: &'f [Item],
     input: &'i str,
     spans: [Option<(usize, usize)>; N_DIRECTIVES],
-    /// `failed[item][pos]`: matching items `item..` from byte `pos` is known to fail.
-    failed: [[u64; MEMO_WORDS]; MAX_ITEMS],
+    /// Words of `failed` per item.
+    words: usize,
+    /// Bit `pos` of item `item`'s words: matching items `item..` from byte `pos` is known to
+    /// fail.
+    failed: [u64; N],
 }
 
-impl Matcher<'_, '_> {
+impl<const N: usize> Matcher<'_, '_, N> {
     /// The end of the first match of `items[idx..]` at `pos`, in CPython's order.
     fn match_from(&mut self, idx: usize, pos: usize) -> Option<usize> {
         let Some(&item) = self.items.get(idx) else {
             return Some(pos);
         };
-        let (word, bit) = (pos / 64, 1u64 << (pos % 64));
-        if self.failed[idx][word] & bit != 0 {
+        let (word, bit) = (idx * self.words + pos / 64, 1u64 << (pos % 64));
+        if self.failed[word] & bit != 0 {
             return None;
         }
         let found = match item {
@@ -407,7 +430,7 @@ impl Matcher<'_, '_> {
             Item::Directive(directive) => self.match_directive(idx, pos, directive),
         };
         if found.is_none() {
-            self.failed[idx][word] |= bit;
+            self.failed[word] |= bit;
         }
         found
     }

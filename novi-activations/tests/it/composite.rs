@@ -1,3 +1,5 @@
+//! And, Or and Not: Python Novi's sample combinations, three-valued logic, members by id, nesting.
+
 use novi_core::{ActivationId, ActivationSet, BuildError, Context, MAX_NESTING, context};
 
 use crate::{build, config_error};

@@ -1,3 +1,5 @@
+//! DateTimeActivation: windows, formats, and CPython 3.11's strptime on the fixture.
+
 use chrono::NaiveDate;
 use novi_activations::DateTimeActivation;
 use novi_core::{Activation, ActivationClass, ActivationId, Context, Decision, EvalError, context};

@@ -1,3 +1,5 @@
+//! The registry of the built-in activations: every class and alias, no conflicts.
+
 use novi_core::registry;
 
 #[test]

@@ -1,3 +1,5 @@
+//! WeightedRandomActivation: CPython's choices on the fixture, seeds of every type, threads.
+
 use std::{collections::BTreeSet, thread};
 
 use novi_activations::WeightedRandomActivation;

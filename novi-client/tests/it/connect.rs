@@ -1,3 +1,5 @@
+//! Connecting: URLs, unreachable servers and the errors that name them.
+
 use novi_client::{Backend, Client, Error};
 
 #[track_caller]

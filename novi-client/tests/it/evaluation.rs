@@ -1,3 +1,5 @@
+//! Evaluation from the snapshot: Python Novi's sample flags, reasons, refreshes, composites.
+
 use std::time::{Duration, Instant};
 
 use novi_client::{ActivationId, Client, Context, Error, FlagInput, Reason, context};

@@ -1,3 +1,5 @@
+//! Migrations: up, down, up; adopting Python Novi's databases; schema.sql.
+
 use diesel::{RunQueryDsl, connection::SimpleConnection};
 use novi_client::{Backend, Client, context, revert_all_migrations, run_migrations};
 
@@ -154,21 +156,74 @@ struct FlagIdRow {
     flag_id: i32,
 }
 
-#[test]
-fn schema_sql_creates_tables_the_client_uses() {
-    let db = crate::TestDb::new(Backend::Sqlite);
-    db.execute(include_str!("../../../schema.sql"));
-    db.execute(SAMPLE_DATA);
-    let client = Client::connect(&db.url).unwrap();
-    assert_eq!(client.snapshot().len(), 4);
-    assert!(client.is_enabled("Combo OR", &context! {"seed": 1, "variant": "A"}));
+/// One table of a SQLite database, as its pragmas describe it.
+#[derive(Debug, PartialEq, Eq, diesel::QueryableByName)]
+struct TableShape {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    columns: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    foreign_keys: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    indexes: Option<String>,
+    /// Whether its ids come from AUTOINCREMENT.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    counted: bool,
 }
 
+/// Every table of Novi's (not SQLite's or Diesel's bookkeeping): columns with their types,
+/// nullability, defaults and keys, foreign keys with their actions, indexes, AUTOINCREMENT.
+fn shape(db: &crate::TestDb) -> Vec<TableShape> {
+    diesel::sql_query(
+        r#"SELECT m.name AS name,
+            (SELECT group_concat(p.name || ' ' || p.type || ' notnull=' || p."notnull" || ' default=' || IFNULL(p.dflt_value, '-') || ' pk=' || p.pk, '; ')
+               FROM pragma_table_info(m.name) p) AS columns,
+            (SELECT group_concat(f."from" || ' -> ' || f."table" || '.' || f."to" || ' on delete ' || f.on_delete, '; ')
+               FROM pragma_foreign_key_list(m.name) f) AS foreign_keys,
+            (SELECT group_concat(i."unique" || ' ' || i.origin, '; ')
+               FROM pragma_index_list(m.name) i) AS indexes,
+            instr(upper(m.sql), 'AUTOINCREMENT') > 0 AS counted
+           FROM sqlite_master m
+           WHERE m.type = 'table' AND m.name NOT IN ('sqlite_sequence', '__diesel_schema_migrations')
+           ORDER BY m.name"#,
+    )
+    .load(&mut db.conn())
+    .unwrap()
+}
+
+/// `schema.sql` creates exactly what the SQLite migrations create, and a database made from
+/// it migrates without change and works.
 #[test]
-fn schema_sql_runs_on_postgres() {
-    let db = crate::TestDb::new(Backend::Postgres);
-    db.execute(include_str!("../../../schema.sql"));
-    db.execute(SAMPLE_DATA);
-    let client = Client::connect(&db.url).unwrap();
+fn schema_sql_is_what_the_migrations_create() {
+    let migrated = crate::TestDb::new(Backend::Sqlite);
+    run_migrations(&mut migrated.conn()).unwrap();
+    let from_schema = crate::TestDb::new(Backend::Sqlite);
+    from_schema.execute(include_str!("../../../schema.sql"));
+    let expected = shape(&migrated);
+    assert_eq!(
+        expected.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        [
+            "activations",
+            "audit_log",
+            "flags",
+            "flags_activations",
+            "novi_write_lock"
+        ]
+    );
+    assert!(expected.iter().any(|t| t.counted));
+    assert_eq!(shape(&from_schema), expected);
+
+    from_schema.execute(SAMPLE_DATA);
+    let client = from_schema.client(); // migrates
+    assert_eq!(shape(&from_schema), expected);
     assert_eq!(client.snapshot().len(), 4);
+    assert!(client.is_enabled("Combo OR", &context! {"seed": 1, "variant": "A"}));
+    let created = client
+        .create_flag(&novi_client::FlagInput {
+            name: "after".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(created.id.0, 5);
 }

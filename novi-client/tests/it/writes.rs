@@ -1,3 +1,5 @@
+//! Writes: validation, typed errors, ids from the database, links that need force.
+
 use novi_client::{ActivationId, ActivationInput, Error, FlagInput, context};
 use novi_core::BuildError;
 
@@ -285,11 +287,11 @@ db_test!(activation_writes_and_their_errors, |db| {
     ));
 });
 
-/// Ids come from the database's own sequence or autoincrement: a plain INSERT without an id
-/// (as Python Novi's ORM and hand-written SQL write) between Novi's writes never collides, and
-/// an id is never given again after a delete. Before, Novi inserted `MAX(id) + 1` (the
-/// PostgreSQL sequences stood still, so the plain insert collided), and SQLite reused a
-/// deleted id.
+// Ids come from the database's own sequence or autoincrement: a plain INSERT without an id
+// (as Python Novi's ORM and hand-written SQL write) between Novi's writes never collides, and
+// an id is never given again after a delete. Before, Novi inserted `MAX(id) + 1` (the
+// PostgreSQL sequences stood still, so the plain insert collided), and SQLite reused a
+// deleted id.
 db_test!(ids_come_from_the_database_and_are_never_reused, |db| {
     let client = db.sample_client();
     let env = |name: &str| {
@@ -344,8 +346,8 @@ db_test!(ids_come_from_the_database_and_are_never_reused, |db| {
     assert!(client.snapshot().flag("python 3").unwrap().id.0 > third.id.0);
 });
 
-/// A flag may only be linked to an activation that this process can build (say, of a class
-/// that only another binary links) when the write says `force`.
+// A flag may only be linked to an activation that this process can build (say, of a class
+// that only another binary links) when the write says `force`.
 db_test!(
     links_to_activations_this_process_cannot_build_need_force,
     |db| {

@@ -26,11 +26,11 @@ fn client_with_write_timeout(db: &TestDb, timeout: Duration) -> Client {
     client
 }
 
-/// Another connection holds the writers' lock (as another process mid-write would): every one
-/// of eight concurrent writes answers 503 with `Retry-After` within its one-second timeout
-/// (before, they queued on the process's writer: 5, 10, …, 40 s on SQLite, and on PostgreSQL
-/// for as long as the lock was held), evaluations answer meanwhile, and writes work again once
-/// the lock is released.
+// Another connection holds the writers' lock (as another process mid-write would): every one
+// of eight concurrent writes answers 503 with `Retry-After` within its one-second timeout
+// (before, they queued on the process's writer: 5, 10, …, 40 s on SQLite, and on PostgreSQL
+// for as long as the lock was held), evaluations answer meanwhile, and writes work again once
+// the lock is released.
 db_test!(writes_wait_a_bounded_time_and_evaluations_go_on, |db| {
     let client = client_with_write_timeout(&db, Duration::from_secs(1));
     let holder = db.hold_writers_lock();
@@ -92,8 +92,8 @@ db_test!(writes_wait_a_bounded_time_and_evaluations_go_on, |db| {
     });
 });
 
-/// A flag may only be linked to an activation this server can build (here, a class only
-/// another binary links) when the request says `force`.
+// A flag may only be linked to an activation this server can build (here, a class only
+// another binary links) when the request says `force`.
 db_test!(
     linking_an_activation_this_server_cannot_build_needs_force,
     |db| {

@@ -1,6 +1,6 @@
 -- Every successful write, in the same transaction as the write: when, who (a token's label,
 -- never the token), through which route, what it changed, and the state before and after.
-CREATE TABLE audit_log (
+CREATE TABLE IF NOT EXISTS audit_log (
     id INTEGER PRIMARY KEY NOT NULL,
     at_ms BIGINT NOT NULL,
     actor VARCHAR(255) NOT NULL,

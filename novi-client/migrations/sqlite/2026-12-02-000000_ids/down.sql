@@ -5,7 +5,7 @@ DROP TABLE flags_activations;
 CREATE TABLE novi_flags (
     id INTEGER PRIMARY KEY NOT NULL,
     name VARCHAR(255) NOT NULL UNIQUE,
-    status BOOLEAN NOT NULL DEFAULT 1
+    status BOOLEAN NOT NULL DEFAULT TRUE
 );
 INSERT INTO novi_flags (id, name, status) SELECT id, name, status FROM flags ORDER BY id;
 DROP TABLE flags;

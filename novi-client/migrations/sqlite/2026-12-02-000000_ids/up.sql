@@ -9,7 +9,7 @@ DROP TABLE flags_activations;
 CREATE TABLE novi_flags (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     name VARCHAR(255) NOT NULL UNIQUE,
-    status BOOLEAN NOT NULL DEFAULT 0
+    status BOOLEAN NOT NULL DEFAULT FALSE
 );
 INSERT INTO novi_flags (id, name, status) SELECT id, name, status FROM flags ORDER BY id;
 DROP TABLE flags;
