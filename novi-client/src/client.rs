@@ -7,7 +7,7 @@ use std::{
         mpsc,
     },
     thread,
-    time::{Duration, SystemTime},
+    time::{Duration, Instant, SystemTime},
 };
 
 use arc_swap::ArcSwap;
@@ -52,6 +52,9 @@ pub struct Client {
     inner: Arc<Inner>,
     /// Who its writes are recorded as, in the audit log.
     actor: Arc<Actor>,
+    /// When its writes' time started, if earlier than the call (a request that waited for a
+    /// thread): the write timeout counts from there.
+    started: Option<Instant>,
 }
 
 /// A client's connection pool, as [`Client::pool_state`] reports it.
@@ -184,6 +187,7 @@ impl ClientBuilder {
         Ok(Client {
             inner,
             actor: Arc::new(Actor::library()),
+            started: None,
         })
     }
 }
@@ -371,7 +375,25 @@ impl Client {
                 label: label.to_owned(),
                 route: route.to_owned(),
             }),
+            started: self.started,
         }
+    }
+
+    /// This client, whose writes' time started at `started` (say, when a request arrived)
+    /// rather than when they are called: a write that waited for a thread before it ran gets
+    /// only what is left of its write timeout, so it still answers within the timeout of
+    /// `started`.
+    pub fn started_at(&self, started: Instant) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            actor: self.actor.clone(),
+            started: Some(started),
+        }
+    }
+
+    /// How long a write may take in all (see [`ClientBuilder::write_timeout`]).
+    pub fn write_timeout(&self) -> Duration {
+        self.inner.write_timeout
     }
 
     /// Up to `limit` audit log entries older than the entry `before` (from the newest when
@@ -392,7 +414,10 @@ impl Client {
         &self,
         write: impl FnOnce(&mut DbConnection, Deadline) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let deadline = Deadline::after(self.inner.write_timeout);
+        let deadline = match self.started {
+            Some(started) => Deadline::from(started, self.inner.write_timeout),
+            None => Deadline::after(self.inner.write_timeout),
+        };
         let Some(_one_writer) = self.inner.write_lock.try_lock_for(deadline.remaining()) else {
             return Err(deadline.timed_out());
         };

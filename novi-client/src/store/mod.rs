@@ -77,8 +77,13 @@ pub(crate) struct Deadline {
 
 impl Deadline {
     pub(crate) fn after(allowed: Duration) -> Deadline {
+        Deadline::from(Instant::now(), allowed)
+    }
+
+    /// `allowed` counted from `started`.
+    pub(crate) fn from(started: Instant, allowed: Duration) -> Deadline {
         Deadline {
-            at: Instant::now() + allowed,
+            at: started + allowed,
             allowed,
         }
     }

@@ -397,3 +397,19 @@ db_test!(
         ));
     }
 );
+
+// A write whose time started long ago (a request that waited for a thread) gets only what is
+// left of its timeout: none here, so it stores nothing and says so at once.
+db_test!(a_write_whose_time_is_up_stores_nothing, |db| {
+    let client = db.sample_client();
+    let late = client.started_at(std::time::Instant::now() - client.write_timeout());
+    match late.create_flag(&flag("late", true, None)) {
+        Err(err @ Error::WriteTimeout { .. }) => {
+            assert!(err.to_string().contains("nothing was written"), "{err}");
+        }
+        other => panic!("{other:?}"),
+    }
+    client.refresh().unwrap();
+    assert!(client.snapshot().flag("late").is_none());
+    assert!(client.create_flag(&flag("on time", true, None)).is_ok());
+});

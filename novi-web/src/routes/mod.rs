@@ -8,6 +8,8 @@ mod flags;
 mod health;
 mod ofrep;
 
+use std::time::Instant;
+
 use actix_web::{
     HttpMessage, HttpRequest, HttpResponse, Resource,
     body::MessageBody,
@@ -196,7 +198,11 @@ fn writer(req: &HttpRequest) -> Result<novi_client::Client, ApiError> {
         req.method(),
         MatchedRoute::of(req).map_or("?", |route| route.path)
     );
-    Ok(state(req)?.client.acting_as(&Caller::of(req), &route))
+    // The write timeout counts from now, not from when a blocking thread picks the write up.
+    Ok(state(req)?
+        .client
+        .acting_as(&Caller::of(req), &route)
+        .started_at(Instant::now()))
 }
 
 /// Reads the body, refusing more than [`BODY_LIMIT`] bytes, and a body that has not arrived
