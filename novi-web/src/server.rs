@@ -11,6 +11,9 @@ use novi_client::Client;
 
 use crate::{AllowedHosts, AppState, MIN_TOKEN_LEN, Tokens, app};
 
+/// Threads per HTTP worker for database work (writes and audit reads).
+const BLOCKING_THREADS_PER_WORKER: usize = 8;
+
 /// Python Novi's four sample flags, loaded by `--sample-data` into an empty database.
 pub const SAMPLE_DATA: &str = novi_client::SAMPLE_DATA;
 
@@ -162,7 +165,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             .with_body_timeout(config.body_timeout)
             .with_allowed_hosts(hosts),
     );
-    let mut server = HttpServer::new(move || app(state.clone()));
+    // Blocking threads run writes (one at a time per process) and audit reads: a few per worker
+    // suffice, and a bounded number keeps a burst of writes from spawning hundreds of threads
+    // (each write's timeout counts from its request, so queued ones still answer in time).
+    let mut server = HttpServer::new(move || app(state.clone()))
+        .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER);
     if let Some(workers) = config.workers {
         server = server.workers(workers.max(1));
     }

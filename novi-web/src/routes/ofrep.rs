@@ -8,7 +8,7 @@
 //! A context value an activation cannot use is `INVALID_CONTEXT`; an unknown flag is
 //! `FLAG_NOT_FOUND` (404).
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::fmt::Write as _;
 
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -17,6 +17,7 @@ use actix_web::{
 };
 use novi_client::{Context, Evaluation, FlagRecord, Reason};
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 use super::{flag_name, read_body, resource, state};
 use crate::ApiError;
@@ -165,12 +166,19 @@ async fn evaluate_all(req: HttpRequest, payload: web::Payload) -> Result<HttpRes
         .body(body))
 }
 
-/// A strong entity tag for a bulk answer: a hash of its bytes, so that the same flags and
-/// context give the same tag in every replica.
+/// A strong entity tag for a bulk answer: the first 16 bytes of the SHA-256 of its bytes, in
+/// hex. A fixed algorithm (not `std`'s `DefaultHasher`, which may change between Rust
+/// releases), so that the same flags and context give the same tag in every replica, whatever
+/// it was built with.
 fn etag(body: &[u8]) -> String {
-    let mut hasher = DefaultHasher::new();
-    body.hash(&mut hasher);
-    format!("\"{:016x}{:08x}\"", hasher.finish(), body.len())
+    let digest = Sha256::digest(body);
+    let mut tag = String::with_capacity(34);
+    tag.push('"');
+    for byte in &digest[..16] {
+        let _ = write!(tag, "{byte:02x}");
+    }
+    tag.push('"');
+    tag
 }
 
 /// Whether `If-None-Match` lists `etag` (or is `*`). Weak tags compare by their opaque part.
@@ -181,4 +189,16 @@ fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
         .flat_map(|value| value.split(','))
         .map(|tag| tag.trim().trim_start_matches("W/"))
         .any(|tag| tag == "*" || tag == etag)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_etag_is_a_fixed_hash_of_the_answer() {
+        // SHA-256 of `{"flags":[]}`, first 16 bytes, as `printf '{"flags":[]}' | sha256sum`.
+        assert_eq!(super::etag(br#"{"flags":[]}"#), KNOWN);
+        assert_ne!(super::etag(br#"{"flags":[1]}"#), KNOWN);
+    }
+
+    const KNOWN: &str = "\"ccbb299897f0a6899aa1d76575c9338d\"";
 }
