@@ -28,7 +28,7 @@ CREATE TABLE flags_activations (
 );
 
 -- The row every write locks first, so that writers in every process take turns.
-CREATE TABLE novi_write_lock (id INTEGER PRIMARY KEY NOT NULL);
+CREATE TABLE novi_write_lock (id INTEGER PRIMARY KEY NOT NULL, version BIGINT NOT NULL DEFAULT 0);
 INSERT INTO novi_write_lock (id) VALUES (1);
 
 -- Every successful write: when, who, through which route, and the state before and after.

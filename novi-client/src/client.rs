@@ -1,28 +1,28 @@
 //! `Client`: the snapshot, the pool behind it, refreshes, and the write API.
 
 use std::{
-    sync::{
-        Arc, Weak,
-        atomic::{AtomicBool, AtomicU64, Ordering},
-        mpsc,
-    },
+    sync::{Arc, Weak, mpsc},
     thread,
-    time::{Duration, Instant, SystemTime},
+    time::{Duration, Instant},
 };
 
-use arc_swap::ArcSwap;
 use novi_core::{ActivationId, Context, Variant};
-use parking_lot::Mutex;
-
-use crate::{
-    Error,
-    config::resolve_database_url,
-    connection::{self, DbConnection, Pool, PooledConnection},
-    models::{
-        ActivationInput, ActivationRecord, Actor, AuditEntry, FlagInput, FlagRecord, FlagUpdate,
-    },
+use novi_snapshot::{
+    Source,
+    cell::SnapshotCell,
+    records::{ActivationRecord, FlagRecord},
     revision::Revision,
     snapshot::{Evaluation, Snapshot},
+};
+use parking_lot::Mutex;
+use tokio::sync::watch;
+
+use crate::{
+    changes::{self, Watcher},
+    config::{ConfigError, UrlSource, resolve_database_url},
+    connection::{self, DbConnection, Pool, PooledConnection},
+    error::Error,
+    models::{ActivationInput, Actor, AuditEntry, FlagInput, FlagUpdate},
     store::{self, Deadline},
     url::{Backend, DatabaseUrl, UrlDialect},
 };
@@ -73,7 +73,8 @@ pub struct PoolState {
 struct Inner {
     url: DatabaseUrl,
     pool: Pool,
-    snapshot: ArcSwap<Snapshot>,
+    /// The current snapshot, the refreshes' outcome, and the subscribers to new revisions.
+    cell: SnapshotCell,
     /// Writes from this process run one at a time (writers in all processes also take turns
     /// on the database's own writer lock); each waits for its turn at most its deadline.
     write_lock: Mutex<()>,
@@ -81,13 +82,6 @@ struct Inner {
     write_timeout: Duration,
     /// Refreshes run one at a time, so an older load can never replace a newer one.
     refresh_lock: Mutex<()>,
-    /// When the rows were last read successfully (the snapshot is kept when they had not
-    /// changed), in milliseconds since the Unix epoch.
-    checked_at_ms: AtomicU64,
-    /// Whether the latest refresh failed (the snapshot is then older than it should be).
-    refresh_failing: AtomicBool,
-    /// How many refreshes failed since the client started.
-    refresh_failures: AtomicU64,
     /// Dropped with the client, which stops the background refresh.
     _stop_refresh: Option<mpsc::Sender<()>>,
 }
@@ -101,6 +95,7 @@ pub struct ClientBuilder {
     connection_timeout: Duration,
     write_timeout: Duration,
     refresh_interval: Option<Duration>,
+    watch_changes: bool,
 }
 
 impl ClientBuilder {
@@ -137,6 +132,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Watches the database for changes and refreshes as soon as one commits (default: no):
+    /// PostgreSQL notifies at once, SQLite and MySQL are asked every 100 ms (see
+    /// [`changes`](crate::changes)). Writes that MySQL's watch cannot see (made outside Novi)
+    /// are still found by the periodic refresh.
+    pub fn watch_changes(mut self, watch: bool) -> Self {
+        self.watch_changes = watch;
+        self
+    }
+
     /// Connects, migrates if asked, and loads the first snapshot. The first connection is
     /// made directly, so a wrong URL or an unreachable server reports the driver's reason.
     pub fn connect(self) -> Result<Client, Error> {
@@ -162,27 +166,30 @@ impl ClientBuilder {
         for conflict in novi_core::registry::conflicts() {
             log::warn!("{conflict}");
         }
-        let (stop_refresh, stopped) = match self.refresh_interval {
-            Some(_) => {
-                let (tx, rx) = mpsc::channel();
-                (Some(tx), Some(rx))
-            }
-            None => (None, None),
+        // Every connection to `:memory:` is a database of its own: nothing else can change it.
+        let watch = self.watch_changes && !in_memory;
+        let (stop_refresh, stopped) = if self.refresh_interval.is_some() || watch {
+            let (tx, rx) = mpsc::channel();
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
         };
         let inner = Arc::new(Inner {
             url: self.url,
             pool,
-            snapshot: ArcSwap::from_pointee(snapshot),
+            cell: SnapshotCell::new(snapshot),
             write_lock: Mutex::new(()),
             write_timeout: self.write_timeout,
             refresh_lock: Mutex::new(()),
-            checked_at_ms: AtomicU64::new(now_ms()),
-            refresh_failing: AtomicBool::new(false),
-            refresh_failures: AtomicU64::new(0),
             _stop_refresh: stop_refresh,
         });
-        if let (Some(interval), Some(stopped)) = (self.refresh_interval, stopped) {
-            spawn_refresher(Arc::downgrade(&inner), interval, stopped);
+        if let Some(stopped) = stopped {
+            spawn_refresher(
+                Arc::downgrade(&inner),
+                self.refresh_interval,
+                watch,
+                stopped,
+            );
         }
         Ok(Client {
             inner,
@@ -214,40 +221,120 @@ impl Inner {
     }
 
     fn refresh_locked(&self, conn: Result<PooledConnection, Error>) -> Result<(), Error> {
-        let loaded = conn.and_then(|mut conn| store::load_rows(&mut conn));
-        self.refresh_failing
-            .store(loaded.is_err(), Ordering::Relaxed);
-        let rows = loaded.inspect_err(|_| {
-            self.refresh_failures.fetch_add(1, Ordering::Relaxed);
-        })?;
-        self.checked_at_ms.store(now_ms(), Ordering::Relaxed);
-        if Revision::of(&rows) != self.snapshot.load().revision() {
-            self.snapshot.store(Arc::new(Snapshot::build(rows)));
-        }
+        let rows = conn
+            .and_then(|mut conn| store::load_rows(&mut conn))
+            .inspect_err(|_| self.cell.failed())?;
+        self.cell.offer(rows);
         Ok(())
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-fn spawn_refresher(inner: Weak<Inner>, interval: Duration, stopped: mpsc::Receiver<()>) {
+/// The background thread: a full refresh every `interval`, and, when `watch`, a refresh as soon
+/// as the database's watcher sees a change. It stops when the client is dropped.
+fn spawn_refresher(
+    inner: Weak<Inner>,
+    interval: Option<Duration>,
+    watch: bool,
+    stopped: mpsc::Receiver<()>,
+) {
     let spawned = thread::Builder::new()
         .name("novi-refresh".to_owned())
         .spawn(move || {
+            let mut background = Background {
+                interval,
+                next_full: interval.map(|interval| Instant::now() + interval),
+                watch,
+                watcher: None,
+                failed_attempts: 0,
+                next_attempt: Instant::now(),
+            };
             // The sender is never used: the channel disconnects when the client is dropped.
-            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+            while let Err(mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(background.pause())
+            {
                 let Some(inner) = inner.upgrade() else { break };
-                if let Err(err) = inner.refresh() {
-                    log::warn!("background refresh failed, keeping the last snapshot: {err}");
-                }
+                background.step(&inner);
             }
         });
     if let Err(err) = spawned {
         log::error!("cannot start the background refresh thread: {err}");
+    }
+}
+
+/// The background thread's state.
+struct Background {
+    interval: Option<Duration>,
+    next_full: Option<Instant>,
+    watch: bool,
+    watcher: Option<Watcher>,
+    /// Failed attempts to (re)connect the watcher since it last worked.
+    failed_attempts: u32,
+    next_attempt: Instant,
+}
+
+impl Background {
+    /// How long to sleep before the next step.
+    fn pause(&self) -> Duration {
+        let now = Instant::now();
+        let mut pause = match (&self.watcher, self.watch) {
+            (Some(watcher), _) => watcher.interval(),
+            (None, true) => self.next_attempt.saturating_duration_since(now),
+            (None, false) => Duration::MAX,
+        };
+        if let Some(next_full) = self.next_full {
+            pause = pause.min(next_full.saturating_duration_since(now));
+        }
+        pause
+    }
+
+    fn step(&mut self, inner: &Inner) {
+        let now = Instant::now();
+        let mut refresh = false;
+        if self.watch && self.watcher.is_none() && now >= self.next_attempt {
+            match Watcher::connect(&inner.url) {
+                Ok(watcher) => {
+                    if self.failed_attempts > 0 {
+                        log::info!("watching {} for changes again", inner.url);
+                    }
+                    self.watcher = Some(watcher);
+                    self.failed_attempts = 0;
+                    // Changes may have committed while no one watched.
+                    refresh = true;
+                }
+                Err(err) => self.watch_failed(now, &err),
+            }
+        }
+        if let Some(watcher) = &mut self.watcher {
+            match watcher.changed() {
+                Ok(changed) => refresh |= changed,
+                Err(err) => {
+                    self.watcher = None;
+                    self.watch_failed(now, &err);
+                }
+            }
+        }
+        if let (Some(next_full), Some(interval)) = (self.next_full, self.interval)
+            && now >= next_full
+        {
+            refresh = true;
+            self.next_full = Some(now + interval);
+        }
+        if refresh && let Err(err) = inner.refresh() {
+            log::warn!("background refresh failed, keeping the last snapshot: {err}");
+        }
+    }
+
+    /// Logs the first failure of a run (later ones at debug level) and schedules a retry.
+    fn watch_failed(&mut self, now: Instant, err: &Error) {
+        if self.failed_attempts == 0 {
+            log::warn!(
+                "cannot watch the database for changes, retrying (the periodic refresh goes on): {err}"
+            );
+        } else {
+            log::debug!("still cannot watch the database for changes: {err}");
+        }
+        self.next_attempt = now + changes::backoff(self.failed_attempts);
+        self.failed_attempts = self.failed_attempts.saturating_add(1);
     }
 }
 
@@ -256,8 +343,8 @@ impl Client {
     /// `postgres://…`, `mysql://…`, or a SQLite path).
     pub fn builder(url: &str) -> Result<ClientBuilder, Error> {
         let url = DatabaseUrl::parse(url, UrlDialect::Rust).map_err(|source| {
-            Error::Config(crate::config::ConfigError::Url {
-                source_name: crate::config::UrlSource::Explicit,
+            Error::Config(ConfigError::Url {
+                source_name: UrlSource::Explicit,
                 source,
             })
         })?;
@@ -288,21 +375,31 @@ impl Client {
 
     /// The current snapshot. Holding it keeps it alive; later refreshes do not change it.
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.inner.snapshot.load_full()
+        self.inner.cell.load_full()
+    }
+
+    /// The revision of the current snapshot.
+    pub fn revision(&self) -> Revision {
+        self.inner.cell.revision()
+    }
+
+    /// A receiver of the revision of every new snapshot from now on (it keeps only the latest:
+    /// a slow reader skips revisions, it never queues them).
+    pub fn subscribe(&self) -> watch::Receiver<Revision> {
+        self.inner.cell.subscribe()
     }
 
     /// Whether the flag is on for `ctx`. An unknown flag is off.
     #[inline]
     pub fn is_enabled(&self, name: &str, ctx: &Context) -> bool {
-        self.inner.snapshot.load().is_enabled(name, ctx)
+        self.inner.cell.is_enabled(name, ctx)
     }
 
     /// The answer for the flag and why, or [`Error::FlagNotFound`].
     #[inline]
     pub fn evaluate(&self, name: &str, ctx: &Context) -> Result<Evaluation, Error> {
         self.inner
-            .snapshot
-            .load()
+            .cell
             .evaluate(name, ctx)
             .ok_or_else(|| Error::FlagNotFound(name.to_owned()))
     }
@@ -310,21 +407,12 @@ impl Client {
     /// The variant chosen for the caller, when the flag is on and one of its activations
     /// chooses variants; `None` otherwise (and for an unknown flag).
     pub fn variant(&self, name: &str, ctx: &Context) -> Option<Arc<Variant>> {
-        self.inner
-            .snapshot
-            .load()
-            .evaluate(name, ctx)
-            .and_then(|e| e.variant)
+        self.inner.cell.variant(name, ctx)
     }
 
     /// Every flag with its answer, in id order.
     pub fn evaluate_all(&self, ctx: &Context) -> Vec<(FlagRecord, Evaluation)> {
-        self.inner
-            .snapshot
-            .load()
-            .evaluate_all(ctx)
-            .map(|(flag, evaluation)| (flag.clone(), evaluation))
-            .collect()
+        self.inner.cell.evaluate_all(ctx)
     }
 
     /// Runs pending migrations; returns how many ran.
@@ -340,20 +428,19 @@ impl Client {
     /// How long ago the rows were last read successfully (by the first load or a refresh,
     /// whether or not they had changed).
     pub fn snapshot_age(&self) -> Duration {
-        let checked = self.inner.checked_at_ms.load(Ordering::Relaxed);
-        Duration::from_millis(now_ms().saturating_sub(checked))
+        self.inner.cell.age()
     }
 
     /// Whether the latest refresh failed: the database could not be read, and the snapshot
     /// is the last good one.
     pub fn refresh_failing(&self) -> bool {
-        self.inner.refresh_failing.load(Ordering::Relaxed)
+        self.inner.cell.failing()
     }
 
     /// How many refreshes (background, explicit or after a write) failed since the client
     /// started.
     pub fn refresh_failures(&self) -> u64 {
-        self.inner.refresh_failures.load(Ordering::Relaxed)
+        self.inner.cell.failures()
     }
 
     /// The connection pool's state: connections open, and how many of them are idle.
@@ -522,6 +609,12 @@ impl Client {
     }
 }
 
+impl Source for Client {
+    fn cell(&self) -> &SnapshotCell {
+        &self.inner.cell
+    }
+}
+
 impl ClientBuilder {
     fn new(url: DatabaseUrl) -> Self {
         ClientBuilder {
@@ -531,6 +624,7 @@ impl ClientBuilder {
             connection_timeout: Duration::from_secs(5),
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             refresh_interval: None,
+            watch_changes: false,
         }
     }
 }

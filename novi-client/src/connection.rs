@@ -7,7 +7,7 @@ use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::{
-    Error,
+    error::Error,
     url::{Backend, DatabaseUrl},
 };
 

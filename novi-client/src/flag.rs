@@ -12,10 +12,17 @@ use std::{
 };
 
 use novi_core::Context;
+use novi_snapshot::Source;
 
-use crate::{Client, DEFAULT_REFRESH_INTERVAL, Error};
+use crate::{
+    client::{Client, DEFAULT_REFRESH_INTERVAL},
+    error::Error,
+};
 
 static DEFAULT_CLIENT: OnceLock<Client> = OnceLock::new();
+
+/// A source installed in place of a database client (a `novi-remote` client, say).
+static INSTALLED_SOURCE: OnceLock<Box<dyn Source>> = OnceLock::new();
 
 /// When building the default client last failed, and why.
 static LAST_FAILURE: Mutex<Option<(Instant, Arc<Error>)>> = Mutex::new(None);
@@ -27,6 +34,13 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(5);
 /// client back when a default already exists.
 pub fn install(client: Client) -> Result<(), Client> {
     DEFAULT_CLIENT.set(client)
+}
+
+/// Makes `source` (any holder of a snapshot, such as a `novi_remote::RemoteClient`) what
+/// [`is_enabled`] and `#[enabled]` read, instead of a database client. Returns it back when one
+/// is installed already.
+pub fn install_source(source: impl Source + 'static) -> Result<(), Box<dyn Source>> {
+    INSTALLED_SOURCE.set(Box::new(source))
 }
 
 /// The default client, built on first use. When building it fails (the database is down, say)
@@ -48,6 +62,7 @@ pub fn client() -> Result<&'static Client, Arc<Error>> {
     let built = Client::builder_from_config(None).and_then(|builder| {
         builder
             .refresh_interval(Some(DEFAULT_REFRESH_INTERVAL))
+            .watch_changes(true)
             .connect()
     });
     match built {
@@ -67,9 +82,13 @@ pub fn client() -> Result<&'static Client, Arc<Error>> {
     }
 }
 
-/// Whether the flag is on for `ctx`, from the default client (for the reason too, use
+/// Whether the flag is on for `ctx`, from the installed source (see [`install_source`]), else the
+/// default client (for the reason too, use
 /// [`client`] and [`Client::evaluate`]). Unknown flags, and every flag while the default client
 /// cannot start, are off.
 pub fn is_enabled(name: &str, ctx: &Context) -> bool {
+    if let Some(source) = INSTALLED_SOURCE.get() {
+        return source.cell().load().is_enabled(name, ctx);
+    }
     client().is_ok_and(|client| client.is_enabled(name, ctx))
 }

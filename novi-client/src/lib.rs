@@ -31,7 +31,7 @@
 //! # What a check costs
 //!
 //! Loading reads every flag, activation and link with three queries and builds each
-//! activation once through `novi-core`'s registry. [`Client::is_enabled`] and
+//! activation once through `novi-core`'s registry into a `novi-snapshot` [`Snapshot`]. [`Client::is_enabled`] and
 //! [`Client::evaluate`] then read the current [`Snapshot`] (an atomic pointer load), look the
 //! flag up by name and run its activations: no SQL, no lock a writer holds, no config parsing.
 //!
@@ -55,16 +55,14 @@
 
 #![deny(missing_docs)]
 
+pub mod changes;
 mod client;
 pub mod config;
 mod connection;
 mod error;
 pub mod flag;
 mod models;
-mod resolution;
-mod revision;
 pub mod schema;
-mod snapshot;
 mod store;
 mod url;
 
@@ -81,13 +79,19 @@ pub use connection::{
     run_migrations,
 };
 pub use error::Error;
-pub use models::{
-    ActivationInput, ActivationRecord, Actor, AuditEntry, FlagId, FlagInput, FlagRecord, FlagUpdate,
-};
-pub use resolution::{Resolution, ResolutionReason};
-pub use revision::Revision;
-pub use snapshot::{Evaluation, Reason, Snapshot};
+pub use models::{ActivationInput, Actor, AuditEntry, FlagInput, FlagUpdate};
 pub use url::{Backend, DatabaseUrl, UnsupportedScheme, UrlDialect};
+
+// Evaluation lives in `novi-snapshot` (no database in its tree); a client over a database
+// hands out its types.
+pub use novi_snapshot::{
+    Source,
+    cell::SnapshotCell,
+    records::{ActivationRecord, FlagId, FlagRecord},
+    resolution::{Resolution, ResolutionReason},
+    revision::Revision,
+    snapshot::{Evaluation, Reason, Snapshot},
+};
 
 pub use novi_core::{ActivationId, Context, Payload, PayloadKind, Variant, context};
 pub use novi_macros::enabled;

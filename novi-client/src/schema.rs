@@ -46,6 +46,8 @@ diesel::table! {
     novi_write_lock (id) {
         /// Always 1.
         id -> Integer,
+        /// Novi's committed writes, counted (MySQL's watchers read it).
+        version -> BigInt,
     }
 }
 

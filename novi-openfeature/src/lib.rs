@@ -1,6 +1,7 @@
 //! An [OpenFeature](https://openfeature.dev) provider for Novi: [`NoviProvider`] answers
-//! OpenFeature's typed evaluations from a [`novi_client::Client`]'s in-memory snapshot, in
-//! process (no HTTP, no query per evaluation).
+//! OpenFeature's typed evaluations from the in-memory snapshot of any [`Source`] (a
+//! `novi_client::Client` over a database, or a remote client), in process (no HTTP, no query
+//! per evaluation). This crate depends on `novi-snapshot` only: no database driver comes with it.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -18,7 +19,7 @@
 //! # }
 //! ```
 //!
-//! Values, variants and reasons are [`novi_client::Evaluation::resolution`]'s, as on
+//! Values, variants and reasons are [`Evaluation::resolution`](novi_snapshot::snapshot::Evaluation::resolution)'s, as on
 //! `novi-web`'s OFREP routes: a plain flag is a boolean; a flag whose variant has a payload
 //! resolves to the payload (a string, a number or a JSON object). The targeting key becomes the
 //! context's `userId` (the stickiness key of rollouts and variants) unless the context sets
@@ -26,7 +27,10 @@
 //! `FLAG_NOT_FOUND`, `INVALID_CONTEXT` (a context value an activation cannot use),
 //! `TYPE_MISMATCH` (the flag's value is not of the asked type).
 
-use novi_client::{Client, Context, ResolutionReason};
+use std::sync::Arc;
+
+use novi_core::Context;
+use novi_snapshot::{Source, resolution::ResolutionReason};
 use open_feature::{
     EvaluationContext, EvaluationContextFieldValue, EvaluationError, EvaluationErrorCode,
     EvaluationReason, EvaluationResult, FlagMetadata, StructValue, Value,
@@ -40,16 +44,16 @@ pub const DEFAULT_TARGETING_KEY: &str = "userId";
 /// An OpenFeature provider over a Novi client.
 #[derive(Debug)]
 pub struct NoviProvider {
-    client: Client,
+    source: Arc<dyn Source>,
     metadata: ProviderMetadata,
     targeting_key: String,
 }
 
 impl NoviProvider {
-    /// A provider answering from `client`'s snapshot (which follows the client's refreshes).
-    pub fn new(client: Client) -> NoviProvider {
+    /// A provider answering from `source`'s snapshot (which follows its refreshes).
+    pub fn new(source: impl Source + 'static) -> NoviProvider {
         NoviProvider {
-            client,
+            source: Arc::new(source),
             metadata: ProviderMetadata::new("novi"),
             targeting_key: DEFAULT_TARGETING_KEY.to_owned(),
         }
@@ -82,7 +86,7 @@ impl NoviProvider {
         flag_key: &str,
         ctx: &EvaluationContext,
     ) -> EvaluationResult<ResolutionDetails<Json>> {
-        let snapshot = self.client.snapshot();
+        let snapshot = self.source.cell().load();
         let (flag, evaluation) = snapshot
             .evaluate_with_record(flag_key, &self.context(ctx))
             .ok_or_else(|| {

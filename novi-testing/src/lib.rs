@@ -9,6 +9,7 @@
 
 pub mod postgres;
 pub mod server;
+pub mod sse;
 
 pub use novi_client::Backend;
 

@@ -71,6 +71,11 @@ impl Spawned {
         Spawned { child, port, log }
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends one request and reads the whole answer.
     pub fn request(&self, method: &str, path: &str, body: Option<&str>) -> Response {
         self.request_with(method, path, body, &[])
@@ -182,4 +187,33 @@ pub fn raw_request_to(port: u16, request: &[u8]) -> Response {
         headers: head.to_owned(),
         body: body.to_owned(),
     }
+}
+
+/// The resident size of process `pid`, in KiB (`VmRSS` of `/proc/PID/status`).
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no VmRSS in /proc/{pid}/status"))
+}
+
+/// The body of `response` as JSON; panics (with the response) when it is not.
+pub fn json(response: &Response) -> serde_json::Value {
+    serde_json::from_str(&response.body)
+        .unwrap_or_else(|err| panic!("not JSON ({err}): {response:?}"))
+}
+
+/// Polls `check` every 5 ms until it holds, and returns how long that took; panics after
+/// `limit`. For what other processes do in their own time (a refresh, a reconnection), with a
+/// limit far above what it should take: tests assert that it happens, never how fast.
+#[track_caller]
+pub fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    while !check() {
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        thread::sleep(Duration::from_millis(5));
+    }
+    started.elapsed()
 }

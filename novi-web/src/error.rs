@@ -81,6 +81,18 @@ pub enum ApiError {
     /// A write did not get its turn in time, and stored nothing.
     #[error("{0}")]
     Busy(String),
+    /// A write (or the audit log) asked of a relay, which serves reads only.
+    #[error(
+        "this server is a relay of {upstream} and serves reads only: send {method} to {upstream}"
+    )]
+    Relay {
+        /// The method used.
+        method: String,
+        /// The server to write to.
+        upstream: String,
+        /// The methods the route takes here, for the `Allow` header.
+        allow: String,
+    },
     /// A bug; the detail is logged, not sent.
     #[error("internal error")]
     Internal,
@@ -90,7 +102,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed { .. } | ApiError::Relay { .. } => {
+                StatusCode::METHOD_NOT_ALLOWED
+            }
             ApiError::BadRequest(_) | ApiError::InvalidContext { .. } => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -116,11 +130,14 @@ impl ResponseError for ApiError {
             ApiError::Unprocessable { details, .. } => {
                 body.extend(details.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
+            ApiError::Relay { upstream, .. } => {
+                body.insert("upstream".into(), json!(upstream));
+            }
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
         match self {
-            ApiError::MethodNotAllowed { allow, .. } => {
+            ApiError::MethodNotAllowed { allow, .. } | ApiError::Relay { allow, .. } => {
                 response.insert_header((header::ALLOW, allow.as_str()));
             }
             ApiError::Unauthorized => {

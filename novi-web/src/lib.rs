@@ -20,6 +20,7 @@
 mod auth;
 mod dto;
 mod error;
+mod flags;
 mod hosts;
 mod metrics;
 mod render;
@@ -29,10 +30,14 @@ mod state;
 
 pub use auth::{MIN_TOKEN_LEN, Token, TokenError, Tokens};
 pub use error::ApiError;
+pub use flags::Flags;
 pub use hosts::AllowedHosts;
 pub use routes::{Access, BODY_LIMIT, ROUTES, Route};
-pub use server::{Config, SAMPLE_DATA, connect, run, serve};
-pub use state::{AppState, DEFAULT_BODY_TIMEOUT, DEFAULT_TARGETING_KEY};
+pub use server::{Config, DEFAULT_STALL_TIMEOUT, SAMPLE_DATA, connect, run, serve};
+pub use state::{
+    AppState, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_STREAMS, DEFAULT_STREAM_KEEP_ALIVE,
+    DEFAULT_TARGETING_KEY,
+};
 
 use actix_web::{
     App, Error,

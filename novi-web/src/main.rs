@@ -83,6 +83,33 @@ struct Args {
     /// connection closed.
     #[arg(long, default_value_t = novi_web::DEFAULT_BODY_TIMEOUT.as_secs_f64())]
     body_timeout: f64,
+
+    /// Seconds between keep-alive comments on an idle /stream.
+    #[arg(long, default_value_t = novi_web::DEFAULT_STREAM_KEEP_ALIVE.as_secs_f64())]
+    stream_keep_alive: f64,
+
+    /// The most /stream clients served at once; more are answered 503.
+    #[arg(long, default_value_t = novi_web::DEFAULT_MAX_STREAMS)]
+    max_streams: usize,
+
+    /// Seconds a connection may leave sent data unacknowledged (a client that stopped reading
+    /// its /stream, a vanished peer) before it is dropped.
+    #[arg(long, default_value_t = novi_web::DEFAULT_STALL_TIMEOUT.as_secs_f64())]
+    stall_timeout: f64,
+
+    /// Relay mode: serve every read, evaluation, OFREP, /snapshot and /stream route from this
+    /// novi-web (or relay), without a database. Writes answer 405 with the upstream's URL.
+    #[arg(long)]
+    upstream: Option<String>,
+
+    /// The client token the upstream asks for.
+    #[arg(long, env = "NOVI_UPSTREAM_TOKEN", hide_env_values = true)]
+    upstream_token: Option<String>,
+
+    /// Relay mode: keep the last good snapshot in this file, and start from it when the
+    /// upstream is down at start.
+    #[arg(long)]
+    backup_file: Option<std::path::PathBuf>,
 }
 
 fn tokens(specs: &[String], label: &str) -> anyhow::Result<Vec<Token>> {
@@ -166,5 +193,11 @@ fn main() -> anyhow::Result<()> {
         targeting_key: args.targeting_key,
         body_timeout: seconds("--body-timeout", args.body_timeout)?,
         allowed_hosts: args.allowed_hosts,
+        stream_keep_alive: seconds("--stream-keep-alive", args.stream_keep_alive)?,
+        max_streams: args.max_streams,
+        stall_timeout: seconds("--stall-timeout", args.stall_timeout)?,
+        upstream: args.upstream,
+        upstream_token: args.upstream_token,
+        backup_file: args.backup_file,
     })
 }

@@ -25,9 +25,9 @@ use actix_web::{
     web,
 };
 use arc_swap::ArcSwapOption;
-use novi_client::{Client, Evaluation, Reason, Snapshot};
+use novi_client::{Evaluation, Reason, Snapshot};
 
-use crate::{AppState, routes::MatchedRoute};
+use crate::{AppState, flags::Flags, routes::MatchedRoute};
 
 /// The latency histogram's upper bounds, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -199,19 +199,17 @@ impl Metrics {
     }
 
     /// Everything, in Prometheus' text format.
-    pub(crate) fn render(&self, client: &Client) -> String {
+    pub(crate) fn render(&self, flags: &Flags, streams: usize) -> String {
         let mut out = String::with_capacity(4096);
         self.render_requests(&mut out);
         self.render_flags(&mut out);
-        let snapshot = client.snapshot();
-        let age = client.snapshot_age().as_secs_f64();
-        let pool = client.pool_state();
-        let gauges: [(&str, &str, &str, f64); 7] = [
+        let snapshot = flags.snapshot();
+        let mut gauges: Vec<(&str, &str, &str, f64)> = vec![
             (
                 "novi_snapshot_age_seconds",
                 "gauge",
-                "Seconds since the flags were last loaded from the database.",
-                age,
+                "Seconds since the flags were last read from their source (database or upstream).",
+                flags.snapshot_age().as_secs_f64(),
             ),
             (
                 "novi_snapshot_flags",
@@ -228,28 +226,52 @@ impl Metrics {
             (
                 "novi_refresh_failures_total",
                 "counter",
-                "Snapshot refreshes that could not read the database.",
-                client.refresh_failures() as f64,
+                "Snapshot refreshes that could not read the source (database or upstream).",
+                flags.refresh_failures() as f64,
             ),
             (
-                "novi_db_pool_connections",
+                "novi_stream_clients",
                 "gauge",
-                "Database connections open.",
-                f64::from(pool.connections),
-            ),
-            (
-                "novi_db_pool_idle_connections",
-                "gauge",
-                "Database connections open and idle.",
-                f64::from(pool.idle),
-            ),
-            (
-                "novi_db_pool_max_connections",
-                "gauge",
-                "The most database connections the pool opens.",
-                f64::from(pool.max_size),
+                "Clients following /stream now.",
+                streams as f64,
             ),
         ];
+        if let Some(pool) = flags.database().map(novi_client::Client::pool_state) {
+            gauges.extend([
+                (
+                    "novi_db_pool_connections",
+                    "gauge",
+                    "Database connections open.",
+                    f64::from(pool.connections),
+                ),
+                (
+                    "novi_db_pool_idle_connections",
+                    "gauge",
+                    "Database connections open and idle.",
+                    f64::from(pool.idle),
+                ),
+                (
+                    "novi_db_pool_max_connections",
+                    "gauge",
+                    "The most database connections the pool opens.",
+                    f64::from(pool.max_size),
+                ),
+            ]);
+        }
+        if let Some((_, upstream)) = flags.upstream() {
+            gauges.push((
+                "novi_upstream_streaming",
+                "gauge",
+                "1 while this relay follows its upstream's event stream, else 0.",
+                f64::from(u8::from(upstream == novi_remote::Upstream::Streaming)),
+            ));
+            gauges.push((
+                "novi_upstream_reachable",
+                "gauge",
+                "1 while this relay's upstream answers, else 0.",
+                f64::from(u8::from(upstream != novi_remote::Upstream::Unreachable)),
+            ));
+        }
         for (name, kind, help, value) in gauges {
             let _ = writeln!(
                 out,

@@ -8,8 +8,9 @@ use std::{
 use actix_web::{HttpServer, web};
 use anyhow::Context as _;
 use novi_client::Client;
+use novi_remote::RemoteClient;
 
-use crate::{AllowedHosts, AppState, MIN_TOKEN_LEN, Tokens, app};
+use crate::{AllowedHosts, AppState, Flags, MIN_TOKEN_LEN, Tokens, app};
 
 /// Threads per HTTP worker for database work (writes and audit reads).
 const BLOCKING_THREADS_PER_WORKER: usize = 8;
@@ -48,7 +49,25 @@ pub struct Config {
     /// `[::1]`). Bound to loopback, the server answers only those names (a defence against DNS
     /// rebinding); bound beyond loopback, any name unless this lists some.
     pub allowed_hosts: Vec<String>,
+    /// How often an idle `/stream` sends a keep-alive comment.
+    pub stream_keep_alive: Duration,
+    /// The most `/stream` clients at once.
+    pub max_streams: usize,
+    /// How long a connection may leave sent data unacknowledged (a client that stopped
+    /// reading, a peer that vanished) before the kernel drops it (`TCP_USER_TIMEOUT`).
+    pub stall_timeout: Duration,
+    /// Relay mode: serve the flags of this `novi-web` (or relay) instead of a database's;
+    /// writes are refused with the upstream's URL.
+    pub upstream: Option<String>,
+    /// The client token the upstream asks for.
+    pub upstream_token: Option<String>,
+    /// Relay mode: keep the last good snapshot here, and start from it when the upstream is
+    /// down at start.
+    pub backup_file: Option<std::path::PathBuf>,
 }
+
+/// How long a connection may leave sent data unacknowledged, unless configured otherwise.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Default for Config {
     fn default() -> Self {
@@ -65,6 +84,12 @@ impl Default for Config {
             targeting_key: crate::DEFAULT_TARGETING_KEY.to_owned(),
             body_timeout: crate::DEFAULT_BODY_TIMEOUT,
             allowed_hosts: Vec::new(),
+            stream_keep_alive: crate::DEFAULT_STREAM_KEEP_ALIVE,
+            max_streams: crate::DEFAULT_MAX_STREAMS,
+            stall_timeout: DEFAULT_STALL_TIMEOUT,
+            upstream: None,
+            upstream_token: None,
+            backup_file: None,
         }
     }
 }
@@ -76,6 +101,7 @@ pub fn connect(config: &Config) -> anyhow::Result<Client> {
         .context("finding the database URL")?
         .migrate(true)
         .refresh_interval(config.refresh_interval)
+        .watch_changes(true)
         .write_timeout(config.write_timeout)
         .connect()
         .map_err(|err| match err {
@@ -129,9 +155,9 @@ fn allowed_hosts(config: &Config) -> anyhow::Result<AllowedHosts> {
 }
 
 /// Refuses to open writes to a network: an address beyond loopback needs an admin token, or
-/// `insecure_open_writes`.
+/// `insecure_open_writes`. A relay has no writes to open.
 fn check_exposure(config: &Config) -> anyhow::Result<()> {
-    if !config.tokens.admin.is_empty() || config.insecure_open_writes {
+    if !config.tokens.admin.is_empty() || config.insecure_open_writes || config.upstream.is_some() {
         return Ok(());
     }
     if let Some(open) = bind_addresses(config)?
@@ -152,24 +178,43 @@ fn check_exposure(config: &Config) -> anyhow::Result<()> {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     check_exposure(&config)?;
     let hosts = allowed_hosts(&config)?;
-    let client = connect(&config)?;
-    let snapshot = client.snapshot();
-    let n_flags = snapshot.len();
-    let backend = client.backend();
-    let url = client.url().clone();
+    let (flags, source) = match &config.upstream {
+        Some(upstream) => (
+            Flags::Relay(relay(&config, upstream)?),
+            format!("relay of {upstream}"),
+        ),
+        None => {
+            let client = connect(&config)?;
+            let source = format!("{} at {}", client.backend(), client.url());
+            (Flags::Database(client), source)
+        }
+    };
+    let n_flags = flags.snapshot().len();
     let state = web::Data::new(
-        AppState::new(client)
+        AppState::from_flags(flags)
             .with_tokens(config.tokens.clone())
             .with_access_log(config.access_log)
             .with_targeting_key(config.targeting_key.clone())
             .with_body_timeout(config.body_timeout)
-            .with_allowed_hosts(hosts),
+            .with_allowed_hosts(hosts)
+            .with_stream_keep_alive(config.stream_keep_alive)
+            .with_max_streams(config.max_streams),
     );
+    let stall_timeout = config.stall_timeout;
+    let stopping = state.clone();
     // Blocking threads run writes (one at a time per process) and audit reads: a few per worker
     // suffice, and a bounded number keeps a burst of writes from spawning hundreds of threads
     // (each write's timeout counts from its request, so queued ones still answer in time).
     let mut server = HttpServer::new(move || app(state.clone()))
-        .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER);
+        .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
+        .on_connect(move |conn, _| drop_when_stalled(conn, stall_timeout))
+        // SIGINT or SIGTERM: end the event streams first, which would otherwise hold the
+        // graceful stop until its timeout; requests in flight finish as usual.
+        .shutdown_signal(async move {
+            stop_requested().await;
+            log::info!("stopping: closing event streams, finishing requests in flight");
+            stopping.close_streams();
+        });
     if let Some(workers) = config.workers {
         server = server.workers(workers.max(1));
     }
@@ -182,13 +227,67 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .map(|a| format!("http://{a}"))
         .collect();
     log::info!(
-        "novi-web listening on {} ({backend} at {url}, {n_flags} flags; activations: {})",
+        "novi-web listening on {} ({source}, {n_flags} flags; activations: {})",
         addresses.join(", "),
         novi_core::registry::names().join(", ")
     );
     server.run().await.context("running the server")?;
     log::info!("novi-web stopped");
     Ok(())
+}
+
+/// Waits for SIGINT or SIGTERM.
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use actix_web::rt::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                let interrupt = std::pin::pin!(actix_web::rt::signal::ctrl_c());
+                let terminate = std::pin::pin!(terminate.recv());
+                futures_util::future::select(interrupt, terminate).await;
+            }
+            Err(err) => {
+                log::warn!("cannot listen for SIGTERM, stopping on SIGINT only: {err}");
+                let _ = actix_web::rt::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = actix_web::rt::signal::ctrl_c().await;
+}
+
+/// How often a relay asks its upstream for the snapshot while the upstream's stream is down:
+/// a relay catches up within this long of its upstream's return.
+const RELAY_POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The client of a relay's upstream: its first snapshot, from the upstream or the backup file.
+fn relay(config: &Config, upstream: &str) -> anyhow::Result<RemoteClient> {
+    let mut builder = RemoteClient::builder(upstream).poll_interval(RELAY_POLL_INTERVAL);
+    if let Some(token) = &config.upstream_token {
+        builder = builder.token(token.clone());
+    }
+    if let Some(path) = &config.backup_file {
+        builder = builder.backup_file(path.clone());
+    }
+    builder
+        .connect()
+        .with_context(|| format!("following the upstream {upstream}"))
+}
+
+/// Has the kernel drop a connection whose sent data stays unacknowledged for `timeout`: a
+/// client that stopped reading a `/stream` (its window stays shut) or vanished. Without it
+/// such a connection would be kept for as long as the kernel keeps probing.
+fn drop_when_stalled(conn: &dyn std::any::Any, timeout: Duration) {
+    let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() else {
+        return;
+    };
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia"))]
+    if let Err(err) = socket2::SockRef::from(stream).set_tcp_user_timeout(Some(timeout)) {
+        log::debug!("cannot set TCP_USER_TIMEOUT: {err}");
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "fuchsia")))]
+    let _ = (stream, timeout);
 }
 
 #[cfg(test)]

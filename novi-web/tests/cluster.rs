@@ -3,18 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::print_stderr)] // timings go to the test output
 
-use std::{
-    path::Path,
-    thread,
-    time::{Duration, Instant},
-};
+use std::{path::Path, thread, time::Duration};
 
 use novi_testing::{
     Backend, TestDb,
     postgres::Cluster,
-    server::{Response, Spawned, request_to},
+    server::{Spawned, eventually, json, request_to},
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn start(url: &str, dir: &Path, extra: &[&str]) -> Spawned {
     let mut args = vec![
@@ -29,22 +25,6 @@ fn start(url: &str, dir: &Path, extra: &[&str]) -> Spawned {
     ];
     args.extend_from_slice(extra);
     Spawned::start(Path::new(env!("CARGO_BIN_EXE_novi-web")), &args, dir, &[])
-}
-
-fn json(response: &Response) -> Value {
-    serde_json::from_str(&response.body)
-        .unwrap_or_else(|err| panic!("not JSON ({err}): {response:?}"))
-}
-
-/// Polls `check` every 100 ms until it holds; fails after `limit`.
-#[track_caller]
-fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> bool) -> Duration {
-    let started = Instant::now();
-    while !check() {
-        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
-        thread::sleep(Duration::from_millis(100));
-    }
-    started.elapsed()
 }
 
 #[test]

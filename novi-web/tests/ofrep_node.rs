@@ -26,8 +26,9 @@ fn run(command: &mut Command) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-#[test]
-fn the_openfeature_node_sdk_evaluates_novi_flags_over_ofrep() {
+/// A temporary Node project with `packages` installed from npm and the script
+/// `tests/ofrep-node/{script}` copied in; returns the folder and the script's path.
+fn node_project(packages: &[&str], script: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let node = tempfile::tempdir().unwrap();
     std::fs::write(
         node.path().join("package.json"),
@@ -36,17 +37,28 @@ fn the_openfeature_node_sdk_evaluates_novi_flags_over_ofrep() {
     .unwrap();
     run(Command::new("npm")
         .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
-        .args([
-            "@openfeature/server-sdk@^1.17",
-            "@openfeature/ofrep-provider@^0.1",
-        ])
+        .args(packages)
         .current_dir(node.path()));
-    let script = node.path().join("evaluate.mjs");
+    let copied = node.path().join(script);
     std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ofrep-node/evaluate.mjs"),
-        &script,
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/ofrep-node")
+            .join(script),
+        &copied,
     )
     .unwrap();
+    (node, copied)
+}
+
+#[test]
+fn the_openfeature_node_sdk_evaluates_novi_flags_over_ofrep() {
+    let (node, script) = node_project(
+        &[
+            "@openfeature/server-sdk@^1.17",
+            "@openfeature/ofrep-provider@^0.1",
+        ],
+        "evaluate.mjs",
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let server = Spawned::start(
@@ -175,4 +187,56 @@ fn the_openfeature_node_sdk_evaluates_novi_flags_over_ofrep() {
 
     let (status, log) = server.terminate();
     assert!(status.success(), "{log:?}");
+}
+
+/// The official OFREP web provider (`@openfeature/ofrep-web-provider`, which implements ADR-0008's
+/// event streams) connects to the `/stream` the bulk answer advertises under `eventStreams`
+/// and re-fetches on its `refetchEvaluation` event: a change arrives with polling off. Reads
+/// are open here: a browser's `EventSource` cannot send a token.
+#[test]
+fn the_ofrep_web_provider_follows_the_event_stream() {
+    let (node, script) = node_project(
+        &[
+            "@openfeature/web-sdk@^1.10",
+            "@openfeature/ofrep-web-provider@^0.4.3",
+        ],
+        "stream.mjs",
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Spawned::start(
+        Path::new(env!("CARGO_BIN_EXE_novi-web")),
+        &["--sample-data", "--bind", "127.0.0.1:0", "--workers", "1"],
+        dir.path(),
+        &[("NOVI_ADMIN_TOKEN", ADMIN)],
+    );
+    let admin = [("Authorization", "Bearer admin-secret-0123456789")];
+    let created = server.request_with(
+        "POST",
+        "/flags",
+        Some(r#"{"name": "streamed", "status": false}"#),
+        &admin,
+    );
+    assert_eq!(created.status, 201, "{created:?}");
+    let bulk = server.request("POST", "/ofrep/v1/evaluate/flags", Some("{}"));
+    let bulk: Value = serde_json::from_str(&bulk.body).unwrap();
+    // The URL is the request's own scheme and Host (this raw client sends `Host: 127.0.0.1`).
+    assert_eq!(
+        bulk["eventStreams"][0]["url"],
+        json!("http://127.0.0.1/stream")
+    );
+    assert_eq!(bulk["eventStreams"][0]["type"], json!("sse"));
+    assert_eq!(bulk["eventStreams"], bulk["refreshConnections"]);
+
+    let output = run(Command::new("node")
+        .arg("--experimental-eventsource")
+        .arg(&script)
+        .env("NOVI_URL", format!("http://127.0.0.1:{}", server.port))
+        .env("NOVI_ADMIN", "admin-secret-0123456789")
+        .current_dir(node.path()));
+    let result: Value =
+        serde_json::from_str(&output).unwrap_or_else(|err| panic!("{err}: {output}"));
+    assert_eq!(result["before"], json!(false), "{result}");
+    assert_eq!(result["sawChange"], json!(true), "{result}");
+    assert_eq!(result["after"], json!(true), "{result}");
 }

@@ -1,4 +1,5 @@
-# Shell functions shared by scripts/test, scripts/bench-http and scripts/soak (sourced, not run).
+# Shell functions shared by scripts/test, scripts/bench-http, scripts/bench-propagation and
+# scripts/soak (sourced, not run).
 # Everything they start listens on 127.0.0.1 only.
 
 # as_user USER CMD...: PostgreSQL and MariaDB refuse to run their servers as root.
@@ -31,6 +32,34 @@ start_postgres() {
 stop_postgres() {
   [ -f "$1/pg/data/postmaster.pid" ] || return 0
   as_user postgres "$(pg_bin)/pg_ctl" -D "$1/pg/data" -m immediate stop >/dev/null 2>&1 || true
+}
+
+# start_mariadb DIR: a throwaway MariaDB on 127.0.0.1 with its data in DIR/my and a user
+# novi/novi; sets $my_port and $my_url. stop_mariadb DIR stops it.
+start_mariadb() {
+  local dir=$1/my
+  my_port=$(free_port)
+  mkdir -p "$dir"
+  [ "$(id -u)" = 0 ] && chown mysql "$dir"
+  as_user mysql mariadb-install-db --no-defaults --datadir="$dir/data" --auth-root-authentication-method=normal \
+    --skip-test-db >"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; return 1; }
+  as_user mysql mariadbd --no-defaults --datadir="$dir/data" --port="$my_port" --bind-address=127.0.0.1 \
+    --socket="$dir/sock" --pid-file="$dir/mariadbd.pid" --skip-name-resolve \
+    --innodb-flush-log-at-trx-commit=0 --max-connections=300 >"$dir/server.log" 2>&1 &
+  for _ in $(seq 150); do
+    mariadb-admin --no-defaults --socket="$dir/sock" -uroot ping >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  mariadb --no-defaults --socket="$dir/sock" -uroot -e \
+    "CREATE USER 'novi'@'127.0.0.1' IDENTIFIED BY 'novi'; GRANT ALL PRIVILEGES ON *.* TO 'novi'@'127.0.0.1' WITH GRANT OPTION;" \
+    || { cat "$dir/server.log" >&2; return 1; }
+  my_url="mysql://novi:novi@127.0.0.1:$my_port/mysql"
+}
+
+stop_mariadb() {
+  [ -f "$1/my/mariadbd.pid" ] || return 0
+  kill "$(cat "$1/my/mariadbd.pid")" 2>/dev/null || true
+  for _ in $(seq 50); do [ -f "$1/my/mariadbd.pid" ] || break; sleep 0.2; done
 }
 
 # ensure_wrk: installs the wrk load generator when it is missing.

@@ -4,19 +4,26 @@
 use diesel::prelude::*;
 use novi_core::{ActivationId, ActivationSet, ActivationSpec, BuildError};
 
-use super::{Deadline, audit, check_name, flags, last_insert_id, write_with_retry};
+use novi_snapshot::{records::ActivationRecord, rows::ActivationRow};
+
+use super::{
+    ACTIVATION_COLUMNS, ActivationTuple, Deadline, activation_rows, audit, check_name, flags,
+    last_insert_id, write_with_retry,
+};
 use crate::{
-    Error,
     connection::DbConnection,
-    models::{ActivationInput, ActivationRecord, ActivationRow, Actor},
+    error::Error,
+    models::{ActivationInput, Actor},
     schema::activations,
 };
 
 fn all(conn: &mut DbConnection) -> Result<Vec<ActivationRow>, Error> {
-    Ok(activations::table
-        .select(ActivationRow::as_select())
-        .order(activations::id)
-        .load(conn)?)
+    Ok(activation_rows(
+        activations::table
+            .select(ACTIVATION_COLUMNS)
+            .order(activations::id)
+            .load::<ActivationTuple>(conn)?,
+    ))
 }
 
 fn build(rows: &[ActivationRow]) -> ActivationSet {

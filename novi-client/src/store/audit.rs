@@ -2,11 +2,12 @@
 //! read a page at a time.
 
 use diesel::{dsl::max, prelude::*};
+use novi_snapshot::{records::FlagRecord, rows::ActivationRow};
 
 use crate::{
-    Error,
     connection::DbConnection,
-    models::{ActivationRow, Actor, AuditEntry, FlagRecord},
+    error::Error,
+    models::{Actor, AuditEntry},
     schema::audit_log,
 };
 

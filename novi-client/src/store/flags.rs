@@ -5,11 +5,16 @@ use std::{collections::BTreeSet, sync::Arc};
 use diesel::prelude::*;
 use novi_core::ActivationId;
 
-use super::{Deadline, activations, audit, check_name, unique_ids, write_with_retry};
+use novi_snapshot::records::{ActivationRecord, FlagId, FlagRecord};
+
+use super::{
+    ACTIVATION_COLUMNS, ActivationTuple, Deadline, activation_rows, activations, audit, check_name,
+    unique_ids, write_with_retry,
+};
 use crate::{
-    Error,
     connection::DbConnection,
-    models::{ActivationRecord, ActivationRow, Actor, FlagId, FlagInput, FlagRecord, FlagUpdate},
+    error::Error,
+    models::{Actor, FlagInput, FlagUpdate},
     schema::{activations as activations_table, flags, flags_activations},
 };
 
@@ -39,12 +44,14 @@ pub(crate) fn load(conn: &mut DbConnection, id: FlagId) -> Result<Option<FlagRec
     else {
         return Ok(None);
     };
-    let linked: Vec<ActivationRow> = flags_activations::table
-        .inner_join(activations_table::table)
-        .filter(flags_activations::flag_id.eq(id.0))
-        .select(ActivationRow::as_select())
-        .order(activations_table::id)
-        .load(conn)?;
+    let linked = activation_rows(
+        flags_activations::table
+            .inner_join(activations_table::table)
+            .filter(flags_activations::flag_id.eq(id.0))
+            .select(ACTIVATION_COLUMNS)
+            .order(activations_table::id)
+            .load::<ActivationTuple>(conn)?,
+    );
     Ok(Some(FlagRecord {
         id,
         name,

@@ -18,13 +18,42 @@ use std::{
 
 use diesel::{connection::SimpleConnection, prelude::*, result::DatabaseErrorKind};
 use novi_core::ActivationId;
+use novi_snapshot::rows::{ActivationRow, FlagRow, LinkRow, Rows};
 
 use crate::{
-    Error,
     connection::DbConnection,
-    models::{ActivationRow, FlagRow, LinkRow, Rows},
+    error::Error,
     schema::{self, flags_activations, novi_write_lock},
 };
+
+/// An activation row's columns, in [`ActivationRow`]'s order (the row type is
+/// `novi-snapshot`'s, which knows nothing of Diesel: rows are read as tuples).
+pub(crate) const ACTIVATION_COLUMNS: (
+    schema::activations::id,
+    schema::activations::name,
+    schema::activations::class_name,
+    schema::activations::config,
+) = (
+    schema::activations::id,
+    schema::activations::name,
+    schema::activations::class_name,
+    schema::activations::config,
+);
+
+/// An activation row as Diesel reads [`ACTIVATION_COLUMNS`].
+pub(crate) type ActivationTuple = (i32, String, String, String);
+
+pub(crate) fn activation_rows(tuples: Vec<ActivationTuple>) -> Vec<ActivationRow> {
+    tuples
+        .into_iter()
+        .map(|(id, name, class_name, config)| ActivationRow {
+            id,
+            name,
+            class_name,
+            config,
+        })
+        .collect()
+}
 
 impl From<diesel::result::Error> for Error {
     fn from(cause: diesel::result::Error) -> Self {
@@ -45,19 +74,35 @@ pub(crate) fn load_rows(conn: &mut DbConnection) -> Result<Rows, Error> {
             diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .execute(conn)?;
         }
+        let flags = schema::flags::table
+            .select((
+                schema::flags::id,
+                schema::flags::name,
+                schema::flags::status,
+            ))
+            .order(schema::flags::id)
+            .load::<(i32, String, bool)>(conn)?;
+        let activations = schema::activations::table
+            .select(ACTIVATION_COLUMNS)
+            .order(schema::activations::id)
+            .load::<ActivationTuple>(conn)?;
+        let links = flags_activations::table
+            .select((flags_activations::flag_id, flags_activations::activation_id))
+            .order((flags_activations::flag_id, flags_activations::activation_id))
+            .load::<(i32, i32)>(conn)?;
         Ok(Rows {
-            flags: schema::flags::table
-                .select(FlagRow::as_select())
-                .order(schema::flags::id)
-                .load(conn)?,
-            activations: schema::activations::table
-                .select(ActivationRow::as_select())
-                .order(schema::activations::id)
-                .load(conn)?,
-            links: flags_activations::table
-                .select(LinkRow::as_select())
-                .order((flags_activations::flag_id, flags_activations::activation_id))
-                .load(conn)?,
+            flags: flags
+                .into_iter()
+                .map(|(id, name, status)| FlagRow { id, name, status })
+                .collect(),
+            activations: activation_rows(activations),
+            links: links
+                .into_iter()
+                .map(|(flag_id, activation_id)| LinkRow {
+                    flag_id,
+                    activation_id,
+                })
+                .collect(),
         })
     })
     .map_err(|cause| Error::Query {
@@ -109,18 +154,20 @@ impl Deadline {
 /// (a Python Novi process, hand-written SQL) took the id or name it used.
 const WRITE_ATTEMPTS: usize = 5;
 
-/// Takes the writers' lock: the row of `novi_write_lock`, locked until the transaction ends.
+/// Takes the writers' lock: the row of `novi_write_lock`, locked until the transaction ends,
+/// and counts the write in it (see [`crate::changes`]).
 /// Every write takes it first, so writers in every process take turns, and each one validates
 /// against everything the others committed. On SQLite it is also the first statement, so the
 /// transaction starts as a writer and waits on the busy timeout instead of failing to upgrade.
 fn lock_writers(conn: &mut DbConnection) -> Result<(), Error> {
+    // Counting the write is what locks the row (and what MySQL's watchers read).
     let locked = diesel::update(novi_write_lock::table.filter(novi_write_lock::id.eq(1)))
-        .set(novi_write_lock::id.eq(1))
+        .set(novi_write_lock::version.eq(novi_write_lock::version + 1))
         .execute(conn)?;
     if locked == 0 {
         // Someone removed the row; putting it back locks it just the same.
         diesel::insert_into(novi_write_lock::table)
-            .values(novi_write_lock::id.eq(1))
+            .values((novi_write_lock::id.eq(1), novi_write_lock::version.eq(1)))
             .execute(conn)?;
     }
     Ok(())

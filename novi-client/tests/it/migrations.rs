@@ -5,8 +5,8 @@ use novi_client::{Backend, Client, context, revert_all_migrations, run_migration
 
 use crate::{SAMPLE_DATA, db_test};
 
-/// The migrations of each backend: tables, the writers' lock, the audit log, ids.
-const MIGRATIONS: usize = 4;
+/// The migrations of each backend: tables, the writers' lock, the audit log, ids, changes.
+const MIGRATIONS: usize = 5;
 
 db_test!(up_down_up, |db| {
     let mut conn = db.conn();

@@ -53,7 +53,7 @@ fn parse_id(raw: &str) -> Result<ActivationId, ApiError> {
 }
 
 async fn list_activations(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let snapshot = state(&req)?.client.snapshot();
+    let snapshot = state(&req)?.snapshot();
     let body: Vec<_> = snapshot
         .activations()
         .map(|record| StoredActivation::new(&snapshot, record))
@@ -63,7 +63,7 @@ async fn list_activations(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 
 async fn get_activation(req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
-    let snapshot = state(&req)?.client.snapshot();
+    let snapshot = state(&req)?.snapshot();
     let record = snapshot
         .activation(id)
         .ok_or_else(|| ApiError::NotFound(format!("activation {id} does not exist")))?;
@@ -86,7 +86,7 @@ async fn create_activation(
     let input = input(&body);
     let client = writer(&req)?;
     let record = blocking(move || client.create_activation(&input)).await?;
-    let snapshot = state(&req)?.client.snapshot();
+    let snapshot = state(&req)?.snapshot();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/activations/{}", record.id)))
         .json(StoredActivation::new(&snapshot, &record)))
@@ -102,7 +102,7 @@ async fn update_activation(
     let input = input(&body);
     let client = writer(&req)?;
     let record = blocking(move || client.update_activation(id, &input)).await?;
-    let snapshot = state(&req)?.client.snapshot();
+    let snapshot = state(&req)?.snapshot();
     Ok(HttpResponse::Ok().json(StoredActivation::new(&snapshot, &record)))
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{blocking, resource, state};
+use super::{blocking, resource};
 use crate::ApiError;
 
 /// The largest page.
@@ -45,7 +45,7 @@ async fn audit(req: HttpRequest) -> Result<HttpResponse, ApiError> {
             "limit must be between 1 and {MAX_LIMIT}"
         )));
     }
-    let client = state(&req)?.client.clone();
+    let client = super::database(&req)?.clone();
     let before = page.before;
     let entries = blocking(move || client.audit_log(before, limit)).await?;
     let next = (entries.len() == limit as usize)

@@ -52,7 +52,7 @@ async fn evaluate_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpRe
     let name = flag_name(&req)?;
     let ctx = parse_context(&read_body(&req, payload).await?)?;
     let state = state(&req)?;
-    let snapshot = state.client.snapshot();
+    let snapshot = state.snapshot();
     let (flag, evaluation) = snapshot
         .evaluate_with_record(&name, &ctx)
         .ok_or_else(|| ApiError::NotFound(format!("flag `{name}` does not exist")))?;

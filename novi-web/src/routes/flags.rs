@@ -45,7 +45,7 @@ async fn list_flags(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 
 async fn get_flag(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let name = flag_name(&req)?;
-    let snapshot = state(&req)?.client.snapshot();
+    let snapshot = state(&req)?.snapshot();
     let flag = snapshot
         .flag(&name)
         .ok_or_else(|| ApiError::NotFound(format!("flag `{name}` does not exist")))?;

@@ -25,22 +25,26 @@ async fn metrics(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let state = state(&req)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(&state.client)))
+        .body(state.metrics.render(&state.flags, state.streams_open())))
 }
 
 /// `200 {"status": "ok", …}` while the snapshot refreshes; `503 {"status": "degraded", …}`
-/// when the latest refresh failed (evaluations still answer from the last snapshot).
+/// when the latest refresh failed (evaluations still answer from the last snapshot). A relay
+/// adds its upstream and how it follows it.
 async fn health(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let client = &state(&req)?.client;
-    let snapshot = client.snapshot();
-    let age = client.snapshot_age().as_secs_f64();
-    let degraded = client.refresh_failing();
-    let body = json!({
+    let flags = &state(&req)?.flags;
+    let snapshot = flags.snapshot();
+    let age = flags.snapshot_age().as_secs_f64();
+    let degraded = flags.refresh_failing();
+    let mut body = json!({
         "status": if degraded { "degraded" } else { "ok" },
         "snapshot_age_seconds": (age * 1000.0).round() / 1000.0,
         "flags": snapshot.len(),
         "revision": snapshot.revision().to_string(),
     });
+    if let Some((url, upstream)) = flags.upstream() {
+        body["upstream"] = json!({"url": url, "state": upstream.as_str()});
+    }
     Ok(if degraded {
         HttpResponse::ServiceUnavailable().json(body)
     } else {

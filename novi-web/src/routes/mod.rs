@@ -7,6 +7,8 @@ mod evaluated;
 mod flags;
 mod health;
 mod ofrep;
+mod snapshot;
+mod stream;
 
 use std::time::Instant;
 
@@ -114,6 +116,8 @@ pub const ROUTES: &[Route] = &[
     route("/metrics", &[("GET", Access::Read)]),
     route("/ofrep/v1/evaluate/flags", &[("POST", Access::Read)]),
     route("/ofrep/v1/evaluate/flags/{key}", &[("POST", Access::Read)]),
+    route("/snapshot", &[("GET", Access::Read)]),
+    route("/stream", &[("GET", Access::Read)]),
 ];
 
 const fn route(path: &'static str, methods: &'static [(&'static str, Access)]) -> Route {
@@ -142,6 +146,18 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     audit::configure(cfg);
     health::configure(cfg);
     ofrep::configure(cfg);
+    snapshot::configure(cfg);
+    stream::configure(cfg);
+}
+
+/// Whether `If-None-Match` lists `etag` (or is `*`). Weak tags compare by their opaque part.
+fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == "*" || tag == etag)
 }
 
 /// The resource for `path`, guarded by the access its [`ROUTES`] entry declares. A path that
@@ -199,10 +215,42 @@ fn writer(req: &HttpRequest) -> Result<novi_client::Client, ApiError> {
         MatchedRoute::of(req).map_or("?", |route| route.path)
     );
     // The write timeout counts from now, not from when a blocking thread picks the write up.
-    Ok(state(req)?
-        .client
+    Ok(database(req)?
         .acting_as(&Caller::of(req), &route)
         .started_at(Instant::now()))
+}
+
+/// The database client; a relay has none, and answers that the request belongs upstream.
+fn database(req: &HttpRequest) -> Result<&novi_client::Client, ApiError> {
+    let flags = &state(req)?.flags;
+    if let Some(client) = flags.database() {
+        return Ok(client);
+    }
+    let upstream = flags.upstream().map_or("", |(url, _)| url).to_owned();
+    let allow = MatchedRoute::of(req).map_or_else(
+        || "OPTIONS".to_owned(),
+        |route| {
+            let mut allow: Vec<&str> = route
+                .methods
+                .iter()
+                .filter(|(_, access)| *access != Access::Admin)
+                .flat_map(|(method, _)| {
+                    if *method == "GET" {
+                        vec!["GET", "HEAD"]
+                    } else {
+                        vec![*method]
+                    }
+                })
+                .collect();
+            allow.push("OPTIONS");
+            allow.join(", ")
+        },
+    );
+    Err(ApiError::Relay {
+        method: req.method().to_string(),
+        upstream,
+        allow,
+    })
 }
 
 /// Reads the body, refusing more than [`BODY_LIMIT`] bytes, and a body that has not arrived

@@ -1,6 +1,7 @@
 //! OpenFeature Remote Evaluation Protocol (OFREP): `POST /ofrep/v1/evaluate/flags/{key}` and
 //! the bulk `POST /ofrep/v1/evaluate/flags` (with an `ETag`, and 304 for a matching
-//! `If-None-Match`). Any OpenFeature SDK with an OFREP provider evaluates Novi's flags through
+//! `If-None-Match`; it advertises `GET /stream`, whose events are ADR-0008's
+//! `refetchEvaluation`). Any OpenFeature SDK with an OFREP provider evaluates Novi's flags through
 //! them. Evaluation reads the snapshot only.
 //!
 //! A flag's `value`, `variant` and `reason` are [`Evaluation::resolution`]'s (its docs have the
@@ -19,7 +20,7 @@ use novi_client::{Context, Evaluation, FlagRecord, Reason};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{flag_name, read_body, resource, state};
+use super::{flag_name, if_none_match, read_body, resource, state};
 use crate::ApiError;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
@@ -118,7 +119,7 @@ async fn evaluate_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpRe
         Ok(ctx) => ctx,
         Err(failure) => return Ok(failure.response(Some(&key))),
     };
-    let snapshot = state.client.snapshot();
+    let snapshot = state.snapshot();
     let Some((flag, evaluation)) = snapshot.evaluate_with_record(&key, &ctx) else {
         return Ok(Failure {
             status: StatusCode::NOT_FOUND,
@@ -140,7 +141,7 @@ async fn evaluate_all(req: HttpRequest, payload: web::Payload) -> Result<HttpRes
         Ok(ctx) => ctx,
         Err(failure) => return Ok(failure.response(None)),
     };
-    let snapshot = state.client.snapshot();
+    let snapshot = state.snapshot();
     let counts = state.metrics.aligned(&snapshot);
     let flags: Vec<Value> = snapshot
         .evaluate_all(&ctx)
@@ -153,7 +154,20 @@ async fn evaluate_all(req: HttpRequest, payload: web::Payload) -> Result<HttpRes
                 .unwrap_or_else(|failure| failure.to_json(Some(&flag.name)))
         })
         .collect();
-    let body = serde_json::to_vec(&json!({ "flags": flags })).map_err(|_| ApiError::Internal)?;
+    // Where to hear of changes (OFREP ADR-0008): this server's `/stream`, reached as the
+    // request reached it. The ADR's drafts called the field `eventStreams`, its current text
+    // `refreshConnections`: both are sent.
+    let stream_url = {
+        let conn = req.connection_info();
+        format!("{}://{}/stream", conn.scheme(), conn.host())
+    };
+    let connections = json!([{"type": "sse", "url": stream_url, "inactivityDelaySec": 120}]);
+    let body = serde_json::to_vec(&json!({
+        "flags": flags,
+        "refreshConnections": connections,
+        "eventStreams": connections,
+    }))
+    .map_err(|_| ApiError::Internal)?;
     let etag = etag(&body);
     if if_none_match(&req, &etag) {
         return Ok(HttpResponse::NotModified()
@@ -179,16 +193,6 @@ fn etag(body: &[u8]) -> String {
     }
     tag.push('"');
     tag
-}
-
-/// Whether `If-None-Match` lists `etag` (or is `*`). Weak tags compare by their opaque part.
-fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|tag| tag.trim().trim_start_matches("W/"))
-        .any(|tag| tag == "*" || tag == etag)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod ofrep;
 mod openapi;
 mod python_numbers;
 mod python_routes;
+mod snapshot;
 mod writes;
 
 use actix_http::Request;

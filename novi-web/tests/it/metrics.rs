@@ -190,6 +190,7 @@ fn metrics_count_requests_evaluations_variants_and_report_the_snapshot() {
         assert_eq!(value("novi_snapshot_activations"), 4.0);
         assert!(value("novi_snapshot_age_seconds") >= 0.0);
         assert_eq!(value("novi_refresh_failures_total"), 0.0);
+        assert_eq!(value("novi_stream_clients"), 0.0);
         assert!(value("novi_db_pool_max_connections") >= 1.0);
         assert!(value("novi_db_pool_connections") >= value("novi_db_pool_idle_connections"));
         for name in [

@@ -83,8 +83,10 @@ fn the_routes_table_is_what_the_app_serves() {
                 .replace("{id}", "1");
             for method in ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"] {
                 let declared = route.access(method).is_some();
-                if route.path == "/metrics" && ["GET", "HEAD"].contains(&method) {
-                    // Prometheus' text, not JSON: checked on its own below.
+                if ["/metrics", "/stream"].contains(&route.path)
+                    && ["GET", "HEAD"].contains(&method)
+                {
+                    // Prometheus' text and an endless event stream, not JSON: checked below.
                     continue;
                 }
                 let answer = send(
@@ -107,15 +109,19 @@ fn the_routes_table_is_what_the_app_serves() {
                 );
             }
         }
-        for method in [Method::GET, Method::HEAD] {
-            let metrics = actix_web::test::TestRequest::default()
-                .method(method)
-                .uri("/metrics")
-                .to_request();
-            assert_eq!(
-                actix_web::test::call_service(&app, metrics).await.status(),
-                200
-            );
+        for path in ["/metrics", "/stream"] {
+            for method in [Method::GET, Method::HEAD] {
+                let request = actix_web::test::TestRequest::default()
+                    .method(method)
+                    .uri(path)
+                    .to_request();
+                // The status only: the stream's body never ends.
+                assert_eq!(
+                    actix_web::test::call_service(&app, request).await.status(),
+                    200,
+                    "{path}"
+                );
+            }
         }
     });
 }

@@ -16,7 +16,7 @@
 use novi_core::{EvalError, PayloadKind, Variant};
 use serde_json::{Value, json};
 
-use crate::{Evaluation, Reason};
+use crate::snapshot::{Evaluation, Reason};
 
 /// OpenFeature's reasons that Novi's answers map to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

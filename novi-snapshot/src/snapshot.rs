@@ -4,7 +4,7 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
-    sync::Arc,
+    sync::{Arc, OnceLock},
     time::SystemTime,
 };
 
@@ -15,8 +15,10 @@ use novi_core::{
 use rustc_hash::FxHashMap;
 
 use crate::{
-    models::{ActivationRecord, FlagId, FlagRecord, Rows},
+    document::Document,
+    records::{ActivationRecord, FlagId, FlagRecord},
     revision::Revision,
+    rows::{ActivationRow, FlagRow, LinkRow, Rows},
 };
 
 /// The answer for one flag and one context, why, and the variant chosen.
@@ -141,9 +143,14 @@ pub struct Snapshot {
     /// cannot degrade a table they cannot insert into.
     by_name: FxHashMap<Box<str>, usize>,
     activations: BTreeMap<ActivationId, Arc<ActivationRecord>>,
+    /// The links as stored (some may name activations that do not exist), so that the rows
+    /// can be given back exactly.
+    links: Vec<LinkRow>,
     built: ActivationSet,
     loaded_at: SystemTime,
     revision: Revision,
+    /// The snapshot document, rendered the first time it is asked for.
+    document: OnceLock<Arc<str>>,
 }
 
 impl Default for Snapshot {
@@ -153,9 +160,9 @@ impl Default for Snapshot {
 }
 
 impl Snapshot {
-    /// Builds the snapshot from stored rows. Activations that fail to build are logged once,
-    /// with the flags they switch off.
-    pub(crate) fn build(rows: Rows) -> Snapshot {
+    /// Builds the snapshot from stored rows (see [`Rows`] for their order). Activations that
+    /// fail to build are logged once, with the flags they switch off.
+    pub fn build(rows: Rows) -> Snapshot {
         let revision = Revision::of(&rows);
         let built = ActivationSet::build(rows.activations.iter().map(|row| ActivationSpec {
             id: ActivationId(row.id),
@@ -221,9 +228,11 @@ impl Snapshot {
             flags,
             by_name,
             activations,
+            links: rows.links,
             built,
             loaded_at: SystemTime::now(),
             revision,
+            document: OnceLock::new(),
         }
     }
 
@@ -300,6 +309,38 @@ impl Snapshot {
     /// every process.
     pub fn revision(&self) -> Revision {
         self.revision
+    }
+
+    /// The rows it was built from, as they were stored.
+    pub fn rows(&self) -> Rows {
+        Rows {
+            flags: self
+                .flags
+                .iter()
+                .map(|flag| FlagRow {
+                    id: flag.record.id.0,
+                    name: flag.record.name.clone(),
+                    status: flag.record.status,
+                })
+                .collect(),
+            activations: self
+                .activations
+                .values()
+                .map(|activation| ActivationRow {
+                    id: activation.id.0,
+                    name: activation.name.clone(),
+                    class_name: activation.class_name.clone(),
+                    config: activation.config.clone(),
+                })
+                .collect(),
+            links: self.links.clone(),
+        }
+    }
+
+    /// The snapshot document of these rows (see [`crate::document`]), rendered once per
+    /// snapshot and shared.
+    pub fn document(&self) -> Arc<str> {
+        Arc::clone(self.document.get_or_init(|| Document::render(self).into()))
     }
 
     /// When the rows were read.

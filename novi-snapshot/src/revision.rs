@@ -8,11 +8,11 @@
 //! strings as their UTF-8 length in decimal, `:` and their bytes; every field ends with `;`.
 //! The revision is the first 16 bytes of the digest in lowercase hex (32 characters).
 
-use std::fmt;
+use std::{fmt, str::FromStr};
 
 use sha2::{Digest, Sha256};
 
-use crate::models::Rows;
+use crate::rows::Rows;
 
 /// The revision of a set of stored rows (see the module docs for the algorithm).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -20,7 +20,7 @@ pub struct Revision([u8; 16]);
 
 impl Revision {
     /// The revision of `rows`.
-    pub(crate) fn of(rows: &Rows) -> Revision {
+    pub fn of(rows: &Rows) -> Revision {
         let mut hash = Fields(Sha256::new());
         hash.0.update(b"novi-rows-v1");
         for flag in &rows.flags {
@@ -46,6 +46,39 @@ impl Revision {
         revision.copy_from_slice(&digest[..16]);
         Revision(revision)
     }
+}
+
+/// Text that is not a revision (32 lowercase or uppercase hex digits).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a revision (32 hex digits)")]
+pub struct ParseRevisionError(String);
+
+impl FromStr for Revision {
+    type Err = ParseRevisionError;
+
+    fn from_str(text: &str) -> Result<Revision, ParseRevisionError> {
+        let invalid = || {
+            let shown: String = text.chars().take(40).collect();
+            ParseRevisionError(shown)
+        };
+        let digits = text.as_bytes();
+        if digits.len() != 32 {
+            return Err(invalid());
+        }
+        let mut revision = [0u8; 16];
+        for (byte, pair) in revision.iter_mut().zip(digits.chunks_exact(2)) {
+            let high = hex_digit(pair[0]).ok_or_else(invalid)?;
+            let low = hex_digit(pair[1]).ok_or_else(invalid)?;
+            *byte = (high << 4) | low;
+        }
+        Ok(Revision(revision))
+    }
+}
+
+fn hex_digit(digit: u8) -> Option<u8> {
+    char::from(digit)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 impl fmt::Display for Revision {
@@ -77,7 +110,7 @@ impl Fields {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::{ActivationRow, FlagRow, LinkRow};
+    use crate::rows::{ActivationRow, FlagRow, LinkRow};
 
     fn rows(name: &str) -> Rows {
         Rows {
@@ -111,6 +144,22 @@ mod tests {
         assert_eq!(Revision::of(&Rows::default()).to_string().len(), 32);
         // The algorithm is part of the format: this value must never change.
         assert_eq!(a.to_string(), KNOWN);
+    }
+
+    #[test]
+    fn revisions_read_back_from_their_text() {
+        let a = Revision::of(&rows("checkout"));
+        assert_eq!(a.to_string().parse::<Revision>(), Ok(a));
+        assert_eq!(KNOWN.to_uppercase().parse::<Revision>(), Ok(a));
+        for bad in [
+            "",
+            "76b157f7",
+            &format!("{KNOWN}0"),
+            &KNOWN.replace('7', "g"),
+            "é",
+        ] {
+            assert!(bad.parse::<Revision>().is_err(), "{bad:?}");
+        }
     }
 
     /// The revision of `rows("checkout")`, computed apart from this code with Python's

@@ -1,0 +1,1 @@
+ALTER TABLE novi_write_lock DROP COLUMN version;

@@ -1,0 +1,75 @@
+//! Where a server's flags come from: its database (through `novi-client`, which also writes),
+//! or, in relay mode, an upstream `novi-web` (through `novi-remote`, read only).
+
+use std::{sync::Arc, time::Duration};
+
+use novi_client::{Client, Revision, Snapshot};
+use novi_remote::{RemoteClient, Upstream};
+use tokio::sync::watch;
+
+/// A server's flags.
+#[derive(Debug, Clone)]
+pub enum Flags {
+    /// Read from and written to a database.
+    Database(Client),
+    /// Read from an upstream server; writes go there, not here.
+    Relay(RemoteClient),
+}
+
+impl Flags {
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        match self {
+            Flags::Database(client) => client.snapshot(),
+            Flags::Relay(remote) => remote.snapshot(),
+        }
+    }
+
+    /// The revision of every new snapshot from now on.
+    pub fn subscribe(&self) -> watch::Receiver<Revision> {
+        match self {
+            Flags::Database(client) => client.subscribe(),
+            Flags::Relay(remote) => remote.subscribe(),
+        }
+    }
+
+    /// How long ago the source was last read successfully.
+    pub fn snapshot_age(&self) -> Duration {
+        match self {
+            Flags::Database(client) => client.snapshot_age(),
+            Flags::Relay(remote) => remote.snapshot_age(),
+        }
+    }
+
+    /// Whether the latest read of the source failed (the snapshot is the last good one).
+    pub fn refresh_failing(&self) -> bool {
+        match self {
+            Flags::Database(client) => client.refresh_failing(),
+            Flags::Relay(remote) => remote.refresh_failing(),
+        }
+    }
+
+    /// How many reads of the source failed.
+    pub fn refresh_failures(&self) -> u64 {
+        match self {
+            Flags::Database(client) => client.refresh_failures(),
+            Flags::Relay(remote) => remote.refresh_failures(),
+        }
+    }
+
+    /// The database client, unless this server is a relay.
+    pub fn database(&self) -> Option<&Client> {
+        match self {
+            Flags::Database(client) => Some(client),
+            Flags::Relay(_) => None,
+        }
+    }
+
+    /// The upstream URL and how it is followed, when this server is a relay.
+    pub fn upstream(&self) -> Option<(&str, Upstream)> {
+        match self {
+            Flags::Database(_) => None,
+            Flags::Relay(remote) => Some((remote.url(), remote.upstream())),
+        }
+    }
+}
