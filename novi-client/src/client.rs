@@ -310,6 +310,8 @@ impl Background {
                 Err(err) => {
                     self.watcher = None;
                     self.watch_failed(now, &err);
+                    // The database may be gone: a refresh finds out, and reports it.
+                    refresh = true;
                 }
             }
         }

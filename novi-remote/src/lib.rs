@@ -32,7 +32,7 @@
 //! With [`RemoteBuilder::backup_file`], every new document is also written (atomically) to
 //! that file, and a client that cannot reach its server at start starts from it, reporting
 //! [`RemoteClient::refresh_failing`] until the server answers. Without a backup file and
-//! without a server, `connect` fails with [`Error::NoSnapshot`](error::Error::NoSnapshot).
+//! without a server, `connect` fails with [`Error::NoSnapshot`].
 //! A wrong token (401, 403) always fails at once.
 //!
 //! # Classes

@@ -374,3 +374,47 @@ fn relays_chain_and_ride_out_an_upstream_outage() {
         false
     );
 }
+
+/// PostgreSQL restarted under a replica whose full refresh is 60 s away: the replica's `LISTEN`
+/// connection dies with the server, is noticed, and is made again, so another process's write
+/// after the restart still arrives within seconds (only a notification can explain that).
+#[test]
+fn a_dead_listen_connection_is_made_again() {
+    let mut postgres = novi_testing::postgres::Cluster::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&postgres.url(), dir.path(), &["--sample-data"]);
+    // Another process's writes: a client of its own (the replica hears of them only through
+    // PostgreSQL's notification, its full refresh being 60 s away).
+    novi_activations::link();
+    let writer = novi_client::Client::connect(&postgres.url()).unwrap();
+    let set = |status: bool| {
+        let update = novi_client::FlagUpdate {
+            status: Some(status),
+            ..Default::default()
+        };
+        writer.patch_flag("Combo OR", &update).unwrap();
+    };
+    set(false);
+    eventually(Duration::from_secs(10), "the first write arrives", || {
+        json(&server.request("GET", "/flags/Combo%20OR", None))["status"] == false
+    });
+
+    postgres.stop();
+    eventually(Duration::from_secs(30), "the replica notices", || {
+        server.request("GET", "/health", None).status == 503
+    });
+    postgres.start_again();
+    // The watcher comes back (within its 5 s backoff) and refreshes at once.
+    eventually(
+        Duration::from_secs(20),
+        "the replica is healthy again",
+        || server.request("GET", "/health", None).status == 200,
+    );
+    set(true);
+    let took = eventually(
+        Duration::from_secs(10),
+        "a write after the restart arrives",
+        || json(&server.request("GET", "/flags/Combo%20OR", None))["status"] == true,
+    );
+    eprintln!("after the restart, another process's write arrived in {took:?}");
+}
