@@ -15,8 +15,9 @@ use actix_web::{
 use subtle::ConstantTimeEq;
 
 use crate::{
-    ApiError, AppState,
+    error::ApiError,
     routes::{Access, MatchedRoute, Route},
+    state::AppState,
 };
 
 /// The shortest token accepted: anything shorter is guessable.

@@ -11,7 +11,7 @@ use actix_web::{
     web,
 };
 
-use crate::{ApiError, AppState};
+use crate::{error::ApiError, state::AppState};
 
 /// The names a loopback server always answers to, whatever the port.
 const LOOPBACK_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];

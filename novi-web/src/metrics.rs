@@ -27,7 +27,7 @@ use actix_web::{
 use arc_swap::ArcSwapOption;
 use novi_client::{Evaluation, Reason, Snapshot};
 
-use crate::{AppState, flags::Flags, routes::MatchedRoute};
+use crate::{flags::Flags, routes::MatchedRoute, state::AppState};
 
 /// The latency histogram's upper bounds, in seconds.
 const BUCKETS: [f64; 12] = [

@@ -10,7 +10,13 @@ use anyhow::Context as _;
 use novi_client::Client;
 use novi_remote::RemoteClient;
 
-use crate::{AllowedHosts, AppState, Flags, MIN_TOKEN_LEN, Tokens, app};
+use crate::{
+    app,
+    auth::{MIN_TOKEN_LEN, Tokens},
+    flags::Flags,
+    hosts::AllowedHosts,
+    state::AppState,
+};
 
 /// Threads per HTTP worker for database work (writes and audit reads).
 const BLOCKING_THREADS_PER_WORKER: usize = 8;
@@ -81,11 +87,11 @@ impl Default for Config {
             access_log: false,
             tokens: Tokens::default(),
             insecure_open_writes: false,
-            targeting_key: crate::DEFAULT_TARGETING_KEY.to_owned(),
-            body_timeout: crate::DEFAULT_BODY_TIMEOUT,
+            targeting_key: crate::state::DEFAULT_TARGETING_KEY.to_owned(),
+            body_timeout: crate::state::DEFAULT_BODY_TIMEOUT,
             allowed_hosts: Vec::new(),
-            stream_keep_alive: crate::DEFAULT_STREAM_KEEP_ALIVE,
-            max_streams: crate::DEFAULT_MAX_STREAMS,
+            stream_keep_alive: crate::state::DEFAULT_STREAM_KEEP_ALIVE,
+            max_streams: crate::state::DEFAULT_MAX_STREAMS,
             stall_timeout: DEFAULT_STALL_TIMEOUT,
             upstream: None,
             upstream_token: None,
@@ -293,7 +299,7 @@ fn drop_when_stalled(conn: &dyn std::any::Any, timeout: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Token;
+    use crate::auth::Token;
 
     fn config(bind: &str) -> Config {
         Config {

@@ -12,7 +12,9 @@ use arc_swap::ArcSwapOption;
 use novi_client::{Client, Snapshot};
 use novi_remote::RemoteClient;
 
-use crate::{AllowedHosts, auth::Tokens, flags::Flags, metrics::Metrics, render::StoredJson};
+use crate::{
+    auth::Tokens, flags::Flags, hosts::AllowedHosts, metrics::Metrics, render::StoredJson,
+};
 
 /// The context key OFREP's `targetingKey` goes to unless configured otherwise.
 pub const DEFAULT_TARGETING_KEY: &str = "userId";

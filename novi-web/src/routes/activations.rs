@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::{blocking, parse_json, read_body, resource, state, writer};
 use crate::{
-    ApiError,
     dto::{ActivationBody, ActivationDto},
+    error::ApiError,
 };
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{blocking, resource};
-use crate::ApiError;
+use crate::error::ApiError;
 
 /// The largest page.
 const MAX_LIMIT: u32 = 500;

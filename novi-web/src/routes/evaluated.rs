@@ -6,7 +6,7 @@ use novi_client::{Evaluation, Reason};
 
 use super::{flag_name, parse_context, read_body, resource, state};
 use crate::{
-    ApiError,
+    error::ApiError,
     render::{self, Outcome, json_list},
 };
 

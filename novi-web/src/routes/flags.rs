@@ -6,8 +6,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::{blocking, flag_name, parse_json, read_body, resource, state, writer};
 use crate::{
-    ApiError,
     dto::FlagBody,
+    error::ApiError,
     render::{self, json_list},
 };
 

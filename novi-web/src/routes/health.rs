@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::{resource, state};
-use crate::ApiError;
+use crate::error::ApiError;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

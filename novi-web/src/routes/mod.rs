@@ -26,8 +26,8 @@ use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
 
 use crate::{
-    ApiError,
     auth::{self, Caller},
+    error::ApiError,
     state::AppState,
 };
 

@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{flag_name, if_none_match, read_body, resource, state};
-use crate::ApiError;
+use crate::error::ApiError;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/ofrep/v1/evaluate/flags").route(web::post().to(evaluate_all)))

@@ -10,7 +10,7 @@ use actix_web::{
 };
 
 use super::{if_none_match, resource, state};
-use crate::ApiError;
+use crate::error::ApiError;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

@@ -35,7 +35,7 @@ use novi_client::Revision;
 use tokio::sync::watch;
 
 use super::{resource, state};
-use crate::{ApiError, flags::Flags, state::StreamSlot};
+use crate::{error::ApiError, flags::Flags, state::StreamSlot};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
