@@ -119,6 +119,7 @@ impl ActivationClass for AndActivation {
         "novi.client.activations.and_activation.AndActivation",
     ];
     const EXPECTED: &'static str = EXPECTED_IDS;
+    const EXAMPLE: &'static str = "[1, 2]";
 
     fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
         Ok(AndActivation {
@@ -133,6 +134,7 @@ impl ActivationClass for OrActivation {
         "novi.client.activations.or_activation.OrActivation",
     ];
     const EXPECTED: &'static str = EXPECTED_IDS;
+    const EXAMPLE: &'static str = "[1, 2]";
 
     fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
         Ok(OrActivation {
@@ -167,6 +169,7 @@ impl Activation for NotActivation {
 impl ActivationClass for NotActivation {
     const NAMES: &'static [&'static str] = &["NotActivation"];
     const EXPECTED: &'static str = "a JSON array of one activation id, e.g. [3]";
+    const EXAMPLE: &'static str = "[1]";
 
     fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
         let ids: Vec<i32> = def.parse_config()?;

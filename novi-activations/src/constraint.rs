@@ -183,6 +183,8 @@ impl Activation for ConstraintActivation {
 impl ActivationClass for ConstraintActivation {
     const NAMES: &'static [&'static str] = &["ConstraintActivation"];
     const EXPECTED: &'static str = r#"{"contextName": string, "operator": IN | NOT_IN | STR_CONTAINS | STR_STARTS_WITH | STR_ENDS_WITH | NUM_EQ | NUM_GT | NUM_GTE | NUM_LT | NUM_LTE | DATE_AFTER | DATE_BEFORE | SEMVER_EQ | SEMVER_GT | SEMVER_GTE | SEMVER_LT | SEMVER_LTE | REGEX | IN_CIDR, "values": [strings]?, "value": string?, "inverted": boolean?, "caseInsensitive": boolean?}"#;
+    const EXAMPLE: &'static str =
+        r#"{"contextName": "tenant", "operator": "IN", "values": ["acme", "globex"]}"#;
 
     fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
         let config: Config = def.parse_config()?;

@@ -78,6 +78,8 @@ impl Activation for GradualRolloutActivation {
 impl ActivationClass for GradualRolloutActivation {
     const NAMES: &'static [&'static str] = &["GradualRolloutActivation", "flexibleRollout"];
     const EXPECTED: &'static str = r#"{"percentage": 0 to 100, "stickiness": "default" | "userId" | "sessionId" | "random" | a context key, "groupId": optional string}"#;
+    const EXAMPLE: &'static str =
+        r#"{"percentage": 25, "stickiness": "userId", "groupId": "new-checkout"}"#;
 
     fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
         let config: serde_json::Map<String, Value> = def.parse_config()?;

@@ -34,6 +34,7 @@ impl Activation for EnvironmentActivation {
 impl ActivationClass for EnvironmentActivation {
     const NAMES: &'static [&'static str] = &["EnvironmentActivation"];
     const EXPECTED: &'static str = r#"{"environments": [non-empty list of names]}"#;
+    const EXAMPLE: &'static str = r#"{"environments": ["staging", "dev"]}"#;
 
     fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
         #[derive(Deserialize)]
@@ -89,6 +90,7 @@ pub(crate) fn eq_ignore_case(a: &str, b: &str) -> bool {
 impl ActivationClass for UserListActivation {
     const NAMES: &'static [&'static str] = &["UserListActivation", "userWithId"];
     const EXPECTED: &'static str = r#"{"contextKey": string (default "userId"), "values": [strings], "caseInsensitive": boolean (default false)}"#;
+    const EXAMPLE: &'static str = r#"{"values": ["user-7", "user-42"]}"#;
 
     fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
         #[derive(Deserialize)]
@@ -192,6 +194,7 @@ impl ActivationClass for IpRangeActivation {
     const NAMES: &'static [&'static str] = &["IpRangeActivation"];
     const EXPECTED: &'static str =
         r#"{"cidrs": [non-empty list of "address/prefix" or addresses]}"#;
+    const EXAMPLE: &'static str = r#"{"cidrs": ["10.0.0.0/8", "2001:db8::/32"]}"#;
 
     fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
         #[derive(Deserialize)]

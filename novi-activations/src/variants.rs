@@ -162,6 +162,7 @@ impl Activation for VariantActivation {
 impl ActivationClass for VariantActivation {
     const NAMES: &'static [&'static str] = &["VariantActivation", "variants"];
     const EXPECTED: &'static str = r#"{"variants": [{"name": string, "weight": integer >= 0, "payload": {"type": "string" | "json" | "number", "value": string}?, "overrides": [{"contextName": string, "values": [strings]}]?}, ...] with a positive total weight, "stickiness": string?, "groupId": string?, "hashSeed": integer?}"#;
+    const EXAMPLE: &'static str = r##"{"variants": [{"name": "blue", "weight": 50, "payload": {"type": "string", "value": "#0055ff"}}, {"name": "green", "weight": 50, "payload": {"type": "string", "value": "#00aa44"}}], "stickiness": "userId"}"##;
 
     fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
         let config: Config = def.parse_config()?;

@@ -49,6 +49,10 @@ pub trait ActivationClass: Activation + Sized + 'static {
     /// What the `config` column must hold, in words; config errors quote it.
     const EXPECTED: &'static str;
 
+    /// A config that builds, for people writing one (admin tools show it); composite classes
+    /// may name activations 1 and 2. Empty (the default) for none.
+    const EXAMPLE: &'static str = "";
+
     /// Builds the activation from its stored row. Composite activations ask for their
     /// members with [`Definition::resolve`].
     fn build(def: &mut Definition<'_>) -> Result<Self, BuildError>;
@@ -77,6 +81,7 @@ pub type BuildFn = fn(&mut Definition<'_>) -> Result<Arc<dyn Activation>, BuildE
 pub struct Registration {
     names: &'static [&'static str],
     expected: &'static str,
+    example: &'static str,
     build: BuildFn,
     origin: &'static str,
 }
@@ -87,6 +92,7 @@ impl Registration {
         Registration {
             names: T::NAMES,
             expected: T::EXPECTED,
+            example: T::EXAMPLE,
             build: build_shared::<T>,
             origin: "an unnamed registration",
         }
@@ -114,6 +120,7 @@ impl Registration {
         Registration {
             names,
             expected,
+            example: "",
             build,
             origin: "an unnamed registration",
         }
@@ -135,6 +142,17 @@ impl Registration {
     /// What the `config` column must hold, in words.
     pub fn expected(&self) -> &'static str {
         self.expected
+    }
+
+    /// This registration, with an example config (see [`ActivationClass::EXAMPLE`]).
+    pub const fn with_example(mut self, example: &'static str) -> Self {
+        self.example = example;
+        self
+    }
+
+    /// A config that builds, if the class gives one (see [`ActivationClass::EXAMPLE`]).
+    pub fn example(&self) -> Option<&'static str> {
+        (!self.example.is_empty()).then_some(self.example)
     }
 
     /// Builds an activation of this class.

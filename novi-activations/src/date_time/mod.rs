@@ -105,6 +105,7 @@ impl ActivationClass for DateTimeActivation {
         "novi.client.activations.date_time_activation.DateTimeActivation",
     ];
     const EXPECTED: &'static str = r#"{"startDateTime": string, "endDateTime": string, "format": string of Python strptime directives}"#;
+    const EXAMPLE: &'static str = r#"{"startDateTime": "11/26/2026 12:00 AM", "endDateTime": "11/28/2026 12:00 AM", "format": "%m/%d/%Y %I:%M %p"}"#;
 
     fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
         let config: Config = def.parse_config()?;

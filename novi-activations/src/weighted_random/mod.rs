@@ -171,6 +171,7 @@ impl ActivationClass for WeightedRandomActivation {
     ];
     const EXPECTED: &'static str =
         r#"{"splits": [numbers >= 0 with a positive sum], "variations": [as many JSON values]}"#;
+    const EXAMPLE: &'static str = r#"{"splits": [50, 30, 20], "variations": ["A", "B", "C"]}"#;
 
     fn build(def: &mut Definition<'_>) -> Result<Self, BuildError> {
         let Config { splits, variations } = def.parse_config()?;

@@ -44,3 +44,31 @@ fn built_ins_are_registered_under_short_names_and_python_class_paths() {
     assert_eq!(registry::names().len(), 18);
     assert!(registry::conflicts().is_empty());
 }
+
+/// Every built-in class gives an example config, and the example builds (composites beside two
+/// plain activations with ids 1 and 2, which their examples name).
+#[test]
+fn every_built_in_class_has_an_example_that_builds() {
+    novi_activations::link();
+    let leaf = r#"{"environments": ["staging"]}"#;
+    let mut checked = 0;
+    for registration in novi_core::registry::registrations() {
+        let Some(example) = registration.example() else {
+            panic!("{} has no example", registration.class());
+        };
+        let set = crate::build(&[
+            (1, "EnvironmentActivation", leaf),
+            (2, "EnvironmentActivation", leaf),
+            (3, registration.class(), example),
+        ]);
+        let built = set.get(novi_core::ActivationId(3)).unwrap();
+        assert!(
+            built.is_ok(),
+            "{}'s example {example} does not build: {:?}",
+            registration.class(),
+            built.err()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 11, "{checked} classes");
+}

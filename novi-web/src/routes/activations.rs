@@ -17,6 +17,12 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::head().to(list_activations))
             .route(web::post().to(create_activation)),
     )
+    // Before `/activations/{id}`, which would take `classes` for an id.
+    .service(
+        resource("/activations/classes")
+            .route(web::get().to(list_classes))
+            .route(web::head().to(list_classes)),
+    )
     .service(
         resource("/activations/{id}")
             .route(web::get().to(get_activation))
@@ -42,6 +48,39 @@ impl<'a> StoredActivation<'a> {
             build_error: snapshot.build_error(record.id).map(|err| err.to_string()),
         }
     }
+}
+
+/// One activation class this server builds: its names, what its config holds, an example.
+#[derive(Serialize)]
+struct ClassDto {
+    /// The canonical name.
+    class: &'static str,
+    /// Other names rows may be stored under (Python Novi's class paths, Unleash's names).
+    aliases: &'static [&'static str],
+    /// What the config must hold, in words.
+    config: &'static str,
+    /// A config that builds (composites name activations 1 and 2), or `null`.
+    example: Option<&'static str>,
+}
+
+/// `GET /activations/classes`: every activation class this server links, by canonical name.
+/// A class name two registrations claim is refused by the server, and not listed.
+async fn list_classes() -> HttpResponse {
+    let mut classes: Vec<ClassDto> = novi_core::registry::registrations()
+        .filter(|registration| {
+            // Only what a stored row can use: a name that resolves to this registration.
+            novi_core::registry::find(registration.class())
+                .is_some_and(|found| std::ptr::eq(found, *registration))
+        })
+        .map(|registration| ClassDto {
+            class: registration.class(),
+            aliases: registration.names().get(1..).unwrap_or_default(),
+            config: registration.expected(),
+            example: registration.example(),
+        })
+        .collect();
+    classes.sort_unstable_by_key(|class| class.class);
+    HttpResponse::Ok().json(classes)
 }
 
 fn parse_id(raw: &str) -> Result<ActivationId, ApiError> {

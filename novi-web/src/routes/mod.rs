@@ -103,6 +103,7 @@ pub const ROUTES: &[Route] = &[
         "/activations",
         &[("GET", Access::Read), ("POST", Access::Admin)],
     ),
+    route("/activations/classes", &[("GET", Access::Read)]),
     route(
         "/activations/{id}",
         &[

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod authoring;
 mod bad_input;
+mod classes;
 mod errors;
 mod metrics;
 mod ofrep;
