@@ -43,3 +43,5 @@ CREATE TABLE audit_log (
     before_json TEXT,
     after_json TEXT
 );
+-- The entries of one flag or one activation, newest first.
+CREATE INDEX audit_log_target ON audit_log (target_kind, target_id, id);

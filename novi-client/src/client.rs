@@ -22,7 +22,7 @@ use crate::{
     config::{ConfigError, UrlSource, resolve_database_url},
     connection::{self, DbConnection, Pool, PooledConnection},
     error::Error,
-    models::{ActivationInput, Actor, AuditEntry, FlagInput, FlagUpdate},
+    models::{ActivationInput, Actor, AuditEntry, AuditTarget, FlagInput, FlagUpdate},
     store::{self, Deadline},
     url::{Backend, DatabaseUrl, UrlDialect},
 };
@@ -488,7 +488,17 @@ impl Client {
     /// Up to `limit` audit log entries older than the entry `before` (from the newest when
     /// `None`), newest first. Read from the database, not the snapshot.
     pub fn audit_log(&self, before: Option<i32>, limit: u32) -> Result<Vec<AuditEntry>, Error> {
-        store::audit::entries(&mut *self.connection()?, before, i64::from(limit))
+        self.audit_log_of(None, before, limit)
+    }
+
+    /// The same, for one flag or one activation only (all of them when `target` is `None`).
+    pub fn audit_log_of(
+        &self,
+        target: Option<AuditTarget>,
+        before: Option<i32>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, Error> {
+        store::audit::entries(&mut *self.connection()?, target, before, i64::from(limit))
     }
 
     /// A pooled connection, for the rare caller that needs the database itself.

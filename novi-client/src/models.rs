@@ -2,6 +2,7 @@
 //! records Novi hands out (`FlagRecord`, `ActivationRecord`) are `novi-snapshot`'s.
 
 use novi_core::ActivationId;
+use novi_snapshot::records::FlagId;
 
 /// What a new or updated flag looks like. `FlagInput::default()` is off, with no activations:
 /// creating a flag never switches a feature on unless asked.
@@ -94,4 +95,23 @@ pub struct AuditEntry {
     pub before: Option<String>,
     /// Its state after, as JSON text; `None` when it was deleted.
     pub after: Option<String>,
+}
+
+/// What an audit log entry is about, to read the entries of one flag or one activation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditTarget {
+    /// The flag with this id (its entries under every name it had).
+    Flag(FlagId),
+    /// The activation with this id.
+    Activation(ActivationId),
+}
+
+impl AuditTarget {
+    /// `audit_log.target_kind` and `audit_log.target_id` of its entries.
+    pub(crate) fn key(self) -> (&'static str, i32) {
+        match self {
+            AuditTarget::Flag(id) => ("flag", id.0),
+            AuditTarget::Activation(id) => ("activation", id.0),
+        }
+    }
 }

@@ -7,7 +7,7 @@ use novi_snapshot::{records::FlagRecord, rows::ActivationRow};
 use crate::{
     connection::DbConnection,
     error::Error,
-    models::{Actor, AuditEntry},
+    models::{Actor, AuditEntry, AuditTarget},
     schema::audit_log,
 };
 
@@ -123,6 +123,7 @@ pub(crate) fn record_activation(
 /// Up to `limit` audit entries with ids below `before` (all when `None`), newest first.
 pub(crate) fn entries(
     conn: &mut DbConnection,
+    target: Option<AuditTarget>,
     before: Option<i32>,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, Error> {
@@ -154,6 +155,13 @@ pub(crate) fn entries(
         .into_boxed();
     if let Some(before) = before {
         query = query.filter(audit_log::id.lt(before));
+    }
+    // Served by the index on (target_kind, target_id, id).
+    if let Some(target) = target {
+        let (kind, id) = target.key();
+        query = query
+            .filter(audit_log::target_kind.eq(kind))
+            .filter(audit_log::target_id.eq(id));
     }
     let rows: Vec<Row> = query.load(conn)?;
     Ok(rows

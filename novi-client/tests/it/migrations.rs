@@ -5,8 +5,9 @@ use novi_client::{Backend, Client, context, revert_all_migrations, run_migration
 
 use crate::{SAMPLE_DATA, db_test};
 
-/// The migrations of each backend: tables, the writers' lock, the audit log, ids, changes.
-const MIGRATIONS: usize = 5;
+/// The migrations of each backend: tables, the writers' lock, the audit log, ids, changes, the
+/// audit log's target index.
+const MIGRATIONS: usize = 6;
 
 db_test!(up_down_up, |db| {
     let mut conn = db.conn();

@@ -1,7 +1,9 @@
-//! `/audit`: the audit log, newest first, a page at a time (admin token).
+//! `/audit`: the audit log, newest first, a page at a time (admin token), of everything or of
+//! one flag (`?flag=ID`) or one activation (`?activation=ID`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
+use novi_client::{ActivationId, AuditTarget, FlagId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -26,6 +28,33 @@ struct Page {
     /// Entries older than this id.
     before: Option<i32>,
     limit: Option<u32>,
+    /// Only the entries of the flag with this id.
+    flag: Option<i32>,
+    /// Only the entries of the activation with this id.
+    activation: Option<i32>,
+}
+
+impl Page {
+    /// Whose entries: a flag's, an activation's (not both), or everyone's.
+    fn target(&self) -> Result<Option<AuditTarget>, ApiError> {
+        match (self.flag, self.activation) {
+            (Some(_), Some(_)) => Err(ApiError::BadRequest(
+                "give `flag` or `activation`, not both".into(),
+            )),
+            (Some(id), None) => Ok(Some(AuditTarget::Flag(FlagId(id)))),
+            (None, Some(id)) => Ok(Some(AuditTarget::Activation(ActivationId(id)))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// The query string of the filter, for the next page's link.
+    fn filter_query(&self) -> String {
+        match (self.flag, self.activation) {
+            (Some(id), _) => format!("&flag={id}"),
+            (None, Some(id)) => format!("&activation={id}"),
+            (None, None) => String::new(),
+        }
+    }
 }
 
 /// A stored JSON state as JSON (the text itself should it not parse).
@@ -45,13 +74,20 @@ async fn audit(req: HttpRequest) -> Result<HttpResponse, ApiError> {
             "limit must be between 1 and {MAX_LIMIT}"
         )));
     }
+    let target = page.target()?;
     let client = super::database(&req)?.clone();
     let before = page.before;
-    let entries = blocking(move || client.audit_log(before, limit)).await?;
+    let entries = blocking(move || client.audit_log_of(target, before, limit)).await?;
     let next = (entries.len() == limit as usize)
         .then(|| entries.last())
         .flatten()
-        .map(|last| format!("/audit?before={}&limit={limit}", last.id));
+        .map(|last| {
+            format!(
+                "/audit?before={}&limit={limit}{}",
+                last.id,
+                page.filter_query()
+            )
+        });
     let entries: Vec<Value> = entries
         .into_iter()
         .map(|entry| {

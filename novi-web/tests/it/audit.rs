@@ -208,3 +208,76 @@ db_test!(
         });
     }
 );
+
+db_test!(the_log_of_one_flag_or_activation, |db| {
+    let client = db.sample_client();
+    block_on(async {
+        let app = init_state(AppState::new(client)).await;
+        let write = |method: Method, path: &str, body: &str| {
+            TestRequest::default()
+                .method(method)
+                .uri(path)
+                .insert_header(("content-type", "application/json"))
+                .set_payload(body.to_owned())
+        };
+        let created = call(
+            &app,
+            write(Method::POST, "/flags", r#"{"name": "watched"}"#),
+        )
+        .await;
+        assert_eq!(created.status, 201, "{created:?}");
+        let id = created.body["id"].as_i64().unwrap();
+        call(&app, write(Method::POST, "/flags", r#"{"name": "other"}"#)).await;
+        call(
+            &app,
+            write(Method::PUT, "/flags/watched", r#"{"status": true}"#),
+        )
+        .await;
+        call(
+            &app,
+            write(Method::PUT, "/flags/other", r#"{"status": true}"#),
+        )
+        .await;
+        // A rename keeps the flag's history together: it is kept by id.
+        call(
+            &app,
+            write(Method::PUT, "/flags/watched", r#"{"name": "renamed"}"#),
+        )
+        .await;
+        call(&app, write(Method::PUT, "/activations/1", r#"{"name": "Date Activated", "class_name": "DateTimeActivation", "config": {"startDateTime": "2026-01-01", "endDateTime": "2026-02-01", "format": "%Y-%m-%d"}}"#)).await;
+
+        let page = call(&app, TestRequest::get().uri(&format!("/audit?flag={id}"))).await;
+        assert_eq!(page.status, 200, "{page:?}");
+        let entries = page.body["entries"].as_array().unwrap();
+        let names: Vec<&str> = entries
+            .iter()
+            .map(|e| e["target"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["renamed", "watched", "watched"], "newest first");
+        assert!(entries.iter().all(|e| e["target"]["id"] == json!(id)));
+        assert!(entries.iter().all(|e| e["target"]["kind"] == json!("flag")));
+
+        // Pages keep the filter.
+        let first = call(
+            &app,
+            TestRequest::get().uri(&format!("/audit?flag={id}&limit=2")),
+        )
+        .await;
+        let next = first.body["next"].as_str().unwrap().to_owned();
+        assert!(next.contains(&format!("flag={id}")), "{next}");
+        let second = call(&app, TestRequest::get().uri(&next)).await;
+        let rest = second.body["entries"].as_array().unwrap();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0]["target"]["name"], "watched");
+
+        let activation = call(&app, TestRequest::get().uri("/audit?activation=1")).await;
+        let entries = activation.body["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 1, "{activation:?}");
+        assert_eq!(entries[0]["target"]["kind"], "activation");
+
+        let both = call(&app, TestRequest::get().uri("/audit?flag=1&activation=1")).await;
+        assert_error(&both, 400, "not both");
+        let none = call(&app, TestRequest::get().uri("/audit?flag=999")).await;
+        assert_eq!(none.body, json!({"entries": [], "next": null}));
+    });
+});
