@@ -190,7 +190,7 @@ fn status_error(url: &str, status: u16, body: &mut ureq::Body) -> Error {
         .limit(4096)
         .read_to_string()
         .unwrap_or_default();
-    let message = serde_message(&text).unwrap_or(text);
+    let message = error_message(&text).unwrap_or(text);
     Error::Status {
         url: url.to_owned(),
         status,
@@ -199,7 +199,7 @@ fn status_error(url: &str, status: u16, body: &mut ureq::Body) -> Error {
 }
 
 /// The `error` member of a JSON error body (Novi's errors are `{"error": "…"}`).
-fn serde_message(text: &str) -> Option<String> {
+fn error_message(text: &str) -> Option<String> {
     let body: serde_json::Value = serde_json::from_str(text).ok()?;
     body.get("error")?.as_str().map(str::to_owned)
 }

@@ -195,7 +195,7 @@ impl RemoteBuilder {
                 {
                     log::warn!("cannot keep the snapshot's backup: {err}");
                 }
-                SnapshotCell::new(Snapshot::build(document.rows))
+                SnapshotCell::new(Snapshot::from_document(document))
             }
             // A wrong token is a mistake to fix, not an outage to ride out.
             Err(
@@ -219,7 +219,7 @@ impl RemoteBuilder {
                             document.revision
                         );
                         warn_missing_classes(&document, &mut missing);
-                        SnapshotCell::stale(Snapshot::build(document.rows), written)
+                        SnapshotCell::stale(Snapshot::from_document(document), written)
                     }
                     Err(backup_err) => {
                         return Err(Error::NoSnapshot {
@@ -373,7 +373,7 @@ impl Inner {
             }
             Ok(Some((document, bytes))) => {
                 warn_missing_classes(&document, &mut self.missing.lock());
-                self.cell.publish(Snapshot::build(document.rows));
+                self.cell.publish(Snapshot::from_document(document));
                 if let Some(path) = &self.backup
                     && let Err(err) = backup::save(path, &bytes)
                 {

@@ -113,10 +113,11 @@ impl SnapshotCell {
     /// whatever callers cache per snapshot. Returns whether a new snapshot was published.
     pub fn offer(&self, rows: Rows) -> bool {
         self.checked();
-        if Revision::of(&rows) == self.revision() {
+        let revision = Revision::of(&rows);
+        if revision == self.revision() {
             return false;
         }
-        self.publish(Snapshot::build(rows));
+        self.publish(Snapshot::build_as(rows, revision));
         true
     }
 

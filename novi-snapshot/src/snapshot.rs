@@ -164,6 +164,16 @@ impl Snapshot {
     /// fail to build are logged once, with the flags they switch off.
     pub fn build(rows: Rows) -> Snapshot {
         let revision = Revision::of(&rows);
+        Snapshot::build_as(rows, revision)
+    }
+
+    /// Builds the snapshot of a document, whose revision `Document::parse` has checked.
+    pub fn from_document(document: Document) -> Snapshot {
+        Snapshot::build_as(document.rows, document.revision)
+    }
+
+    /// Builds the snapshot of `rows`, whose revision the caller computed already.
+    pub(crate) fn build_as(rows: Rows, revision: Revision) -> Snapshot {
         let built = ActivationSet::build(rows.activations.iter().map(|row| ActivationSpec {
             id: ActivationId(row.id),
             name: &row.name,

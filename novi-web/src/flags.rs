@@ -3,7 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use novi_client::{Client, Revision, Snapshot};
+use novi_client::{Client, Revision, Snapshot, SnapshotCell, Source};
 use novi_remote::{RemoteClient, Upstream};
 use tokio::sync::watch;
 
@@ -17,44 +17,37 @@ pub enum Flags {
 }
 
 impl Flags {
+    /// The cell holding the current snapshot, whichever the source.
+    fn cell(&self) -> &SnapshotCell {
+        match self {
+            Flags::Database(client) => client.cell(),
+            Flags::Relay(remote) => remote.cell(),
+        }
+    }
+
     /// The current snapshot.
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        match self {
-            Flags::Database(client) => client.snapshot(),
-            Flags::Relay(remote) => remote.snapshot(),
-        }
+        self.cell().load_full()
     }
 
     /// The revision of every new snapshot from now on.
     pub fn subscribe(&self) -> watch::Receiver<Revision> {
-        match self {
-            Flags::Database(client) => client.subscribe(),
-            Flags::Relay(remote) => remote.subscribe(),
-        }
+        self.cell().subscribe()
     }
 
     /// How long ago the source was last read successfully.
     pub fn snapshot_age(&self) -> Duration {
-        match self {
-            Flags::Database(client) => client.snapshot_age(),
-            Flags::Relay(remote) => remote.snapshot_age(),
-        }
+        self.cell().age()
     }
 
     /// Whether the latest read of the source failed (the snapshot is the last good one).
     pub fn refresh_failing(&self) -> bool {
-        match self {
-            Flags::Database(client) => client.refresh_failing(),
-            Flags::Relay(remote) => remote.refresh_failing(),
-        }
+        self.cell().failing()
     }
 
     /// How many reads of the source failed.
     pub fn refresh_failures(&self) -> u64 {
-        match self {
-            Flags::Database(client) => client.refresh_failures(),
-            Flags::Relay(remote) => remote.refresh_failures(),
-        }
+        self.cell().failures()
     }
 
     /// The database client, unless this server is a relay.

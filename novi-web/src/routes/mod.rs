@@ -73,8 +73,13 @@ impl Route {
 
     /// The `Allow` header: the methods in table order, `HEAD` after `GET`, then `OPTIONS`.
     pub fn allow(&self) -> String {
+        self.allow_where(|_| true)
+    }
+
+    /// The `Allow` header for the methods whose access `keep` accepts (and `OPTIONS`).
+    fn allow_where(&self, keep: impl Fn(Access) -> bool) -> String {
         let mut allow = String::new();
-        for (method, _) in self.methods {
+        for (method, _) in self.methods.iter().filter(|(_, access)| keep(*access)) {
             allow.push_str(method);
             allow.push_str(if *method == "GET" { ", HEAD, " } else { ", " });
         }
@@ -230,22 +235,7 @@ fn database(req: &HttpRequest) -> Result<&novi_client::Client, ApiError> {
     let upstream = flags.upstream().map_or("", |(url, _)| url).to_owned();
     let allow = MatchedRoute::of(req).map_or_else(
         || "OPTIONS".to_owned(),
-        |route| {
-            let mut allow: Vec<&str> = route
-                .methods
-                .iter()
-                .filter(|(_, access)| *access != Access::Admin)
-                .flat_map(|(method, _)| {
-                    if *method == "GET" {
-                        vec!["GET", "HEAD"]
-                    } else {
-                        vec![*method]
-                    }
-                })
-                .collect();
-            allow.push("OPTIONS");
-            allow.join(", ")
-        },
+        |route| route.allow_where(|access| access != Access::Admin),
     );
     Err(ApiError::Relay {
         method: req.method().to_string(),
