@@ -22,7 +22,7 @@ use crate::{
     config::{ConfigError, UrlSource, resolve_database_url},
     connection::{self, DbConnection, Pool, PooledConnection},
     error::Error,
-    models::{ActivationInput, Actor, AuditEntry, AuditTarget, FlagInput, FlagUpdate},
+    models::{ActivationInput, Actor, AuditEntry, AuditTarget, FlagInput, FlagUpdate, Reverted},
     store::{self, Deadline},
     url::{Backend, DatabaseUrl, UrlDialect},
 };
@@ -599,6 +599,17 @@ impl Client {
     /// was.
     pub fn delete_activation(&self, id: ActivationId) -> Result<ActivationRecord, Error> {
         self.write(|conn, deadline| store::activations::delete(conn, deadline, id, &self.actor))
+    }
+
+    /// Reverts the audit log entry `entry`: its flag or activation gets back the state it had
+    /// before the entry (a change undone, a creation deleted, a deletion recreated under the old
+    /// id), through the checks of an ordinary write, in one transaction recorded in the audit log
+    /// like any write (so a revert can be reverted). The flag or activation must be stored now
+    /// exactly as the entry left it, and a deleted flag's name must still be free: otherwise
+    /// [`Error::RevertConflict`] says what changed since and which later entry to revert first.
+    /// An unknown entry is [`Error::AuditEntryNotFound`].
+    pub fn revert(&self, entry: i32) -> Result<Reverted, Error> {
+        self.write(|conn, deadline| store::revert::revert(conn, deadline, entry, &self.actor))
     }
 
     /// Runs SQL (such as [`crate::SAMPLE_DATA`]) when the database has no flags yet; returns

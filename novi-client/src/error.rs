@@ -68,6 +68,28 @@ pub enum Error {
         /// Composite activations that contain it.
         activations: Vec<ActivationId>,
     },
+    /// No audit log entry has this id.
+    #[error("audit entry {0} does not exist")]
+    AuditEntryNotFound(i32),
+    /// An audit log entry cannot be reverted: its flag or activation changed after it (or, for
+    /// a deletion, its flag's name is taken again), so putting back the state before it would
+    /// undo those later changes unseen.
+    #[error("cannot revert audit entry {entry}: {reason}")]
+    RevertConflict {
+        /// The entry.
+        entry: i32,
+        /// What changed since, and what to do about it.
+        reason: String,
+    },
+    /// An audit log entry cannot be read back as a state to restore (a row not written by
+    /// Novi, or by a version that recorded states differently).
+    #[error("audit entry {entry} cannot be reverted: {problem}")]
+    UnreadableAuditEntry {
+        /// The entry.
+        entry: i32,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// A value given to a write is not acceptable.
     #[error("invalid {field}: {problem}")]
     InvalidInput {

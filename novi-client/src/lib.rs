@@ -79,7 +79,9 @@ pub use connection::{
     run_migrations,
 };
 pub use error::Error;
-pub use models::{ActivationInput, Actor, AuditEntry, AuditTarget, FlagInput, FlagUpdate};
+pub use models::{
+    ActivationInput, Actor, AuditEntry, AuditTarget, FlagInput, FlagUpdate, RevertAction, Reverted,
+};
 pub use url::{Backend, DatabaseUrl, UnsupportedScheme, UrlDialect};
 
 // Evaluation lives in `novi-snapshot` (no database in its tree); a client over a database

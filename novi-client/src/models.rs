@@ -2,7 +2,12 @@
 //! records Novi hands out (`FlagRecord`, `ActivationRecord`) are `novi-snapshot`'s.
 
 use novi_core::ActivationId;
-use novi_snapshot::records::FlagId;
+use novi_snapshot::{
+    records::{ActivationRecord, FlagId, FlagRecord},
+    rows::ActivationRow,
+};
+
+use crate::store::audit;
 
 /// What a new or updated flag looks like. `FlagInput::default()` is off, with no activations:
 /// creating a flag never switches a feature on unless asked.
@@ -113,5 +118,79 @@ impl AuditTarget {
             AuditTarget::Flag(id) => ("flag", id.0),
             AuditTarget::Activation(id) => ("activation", id.0),
         }
+    }
+}
+
+/// What reverting an audit log entry did (see [`crate::Client::revert`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reverted {
+    /// The entry was about a flag.
+    Flag {
+        /// What the revert did to it.
+        action: RevertAction,
+        /// The flag as stored now; as it was, when the revert deleted it.
+        flag: FlagRecord,
+    },
+    /// The entry was about an activation.
+    Activation {
+        /// What the revert did to it.
+        action: RevertAction,
+        /// The activation as stored now; as it was, when the revert deleted it.
+        activation: ActivationRecord,
+    },
+}
+
+/// What a revert did to the flag or activation of the entry it reverted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevertAction {
+    /// The entry changed it: its state before the entry is back.
+    Restored,
+    /// The entry created it: it is deleted.
+    Deleted,
+    /// The entry deleted it: it is back, under its old id.
+    Recreated,
+}
+
+impl Reverted {
+    /// What the revert did.
+    pub fn action(&self) -> RevertAction {
+        match self {
+            Reverted::Flag { action, .. } | Reverted::Activation { action, .. } => *action,
+        }
+    }
+
+    /// The flag or activation reverted.
+    pub fn target(&self) -> AuditTarget {
+        match self {
+            Reverted::Flag { flag, .. } => AuditTarget::Flag(flag.id),
+            Reverted::Activation { activation, .. } => AuditTarget::Activation(activation.id),
+        }
+    }
+
+    /// Its name now (as it was, when the revert deleted it).
+    pub fn name(&self) -> &str {
+        match self {
+            Reverted::Flag { flag, .. } => &flag.name,
+            Reverted::Activation { activation, .. } => &activation.name,
+        }
+    }
+
+    /// Its state now as JSON text, as the audit log records states (see [`AuditEntry::after`]);
+    /// `None` when the revert deleted it.
+    pub fn state(&self) -> Option<String> {
+        if self.action() == RevertAction::Deleted {
+            return None;
+        }
+        let state = match self {
+            Reverted::Flag { flag, .. } => audit::flag_value(flag),
+            Reverted::Activation { activation, .. } => audit::activation_value(&ActivationRow {
+                id: activation.id.0,
+                name: activation.name.clone(),
+                class_name: activation.class_name.clone(),
+                config: activation.config.clone(),
+            }),
+        };
+        Some(state.to_string())
     }
 }

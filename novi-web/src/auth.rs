@@ -149,11 +149,47 @@ fn sent_token(req: &ServiceRequest) -> Option<&[u8]> {
     headers.get("x-api-key").map(|v| v.as_bytes().trim_ascii())
 }
 
+/// Whether a browser sent `req` from a page of another site: `Sec-Fetch-Site` says so, or the
+/// `Origin` differs from the `Host` the request was sent to. Programs (curl, the clients) send
+/// neither header. Writes from another site are refused even where no admin token is set: a
+/// page on the web cannot make a browser on the operator's machine write to a server on
+/// loopback (the UI keeps its token in the tab, never in a cookie, so a token cannot ride along).
+fn from_another_site(req: &ServiceRequest) -> bool {
+    let headers = req.headers();
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.as_bytes(), b"cross-site" | b"same-site");
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|origin| origin.split_once("://"))
+        .map(|(_, host)| host);
+    let host = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok());
+    match (origin_host, host) {
+        (Some(origin_host), Some(host)) => !origin_host.eq_ignore_ascii_case(host),
+        // `Origin: null` (a sandboxed or file page), or no `Host` to compare with.
+        _ => true,
+    }
+}
+
 /// Decides whether `req` may call a route that needs `access`, and notes the caller.
 fn check(req: &ServiceRequest, access: Access) -> Result<(), ApiError> {
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return Err(ApiError::Internal);
     };
+    if access == Access::Admin
+        && !matches!(*req.method(), Method::GET | Method::HEAD)
+        && from_another_site(req)
+    {
+        return Err(ApiError::Forbidden(
+            "a write sent by another site's page is refused".to_owned(),
+        ));
+    }
     let tokens = &state.tokens;
     match access {
         Access::Open => return Ok(()),

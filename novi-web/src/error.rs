@@ -26,6 +26,14 @@ pub enum ApiError {
     /// The request is malformed: not JSON, wrong shape or types, bad values.
     #[error("{0}")]
     BadRequest(String),
+    /// A value of a written field is not acceptable (an empty name, say).
+    #[error("{message}")]
+    InvalidField {
+        /// What is wrong, naming the field.
+        message: String,
+        /// The field of the request body (`name`, `class_name`).
+        field: &'static str,
+    },
     /// The context has a value that an activation cannot use.
     #[error("{message}")]
     InvalidContext {
@@ -105,7 +113,9 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { .. } | ApiError::Relay { .. } => {
                 StatusCode::METHOD_NOT_ALLOWED
             }
-            ApiError::BadRequest(_) | ApiError::InvalidContext { .. } => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_)
+            | ApiError::InvalidField { .. }
+            | ApiError::InvalidContext { .. } => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -126,6 +136,9 @@ impl ResponseError for ApiError {
             ApiError::InvalidContext { key, flag, .. } => {
                 body.insert("key".into(), json!(key));
                 body.insert("flag".into(), json!(flag));
+            }
+            ApiError::InvalidField { field, .. } => {
+                body.insert("field".into(), json!(field));
             }
             ApiError::Unprocessable { details, .. } => {
                 body.extend(details.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -164,34 +177,63 @@ impl From<novi_client::Error> for ApiError {
         use novi_client::Error as E;
         let message = err.to_string();
         match err {
-            E::FlagNotFound(_) | E::ActivationNotFound(_) => ApiError::NotFound(message),
-            E::DuplicateFlagName(_) | E::StillReferenced { .. } => ApiError::Conflict(message),
+            E::FlagNotFound(_) | E::ActivationNotFound(_) | E::AuditEntryNotFound(_) => {
+                ApiError::NotFound(message)
+            }
+            E::DuplicateFlagName(_) | E::StillReferenced { .. } | E::RevertConflict { .. } => {
+                ApiError::Conflict(message)
+            }
+            E::UnreadableAuditEntry { entry, .. } => ApiError::Unprocessable {
+                message,
+                details: Map::from_iter([("entry".to_owned(), json!(entry))]),
+            },
+            // `field` names the part of the request body the error concerns, for forms.
             E::UnknownActivations(ids) => ApiError::Unprocessable {
                 message,
-                details: Map::from_iter([(
-                    "unknown_ids".to_owned(),
-                    json!(ids.iter().map(|id| id.0).collect::<Vec<_>>()),
-                )]),
+                details: Map::from_iter([
+                    (
+                        "unknown_ids".to_owned(),
+                        json!(ids.iter().map(|id| id.0).collect::<Vec<_>>()),
+                    ),
+                    ("field".to_owned(), json!("activations")),
+                ]),
             },
             E::InvalidActivation(build_error) => {
                 let mut details = Map::new();
                 if let novi_core::BuildError::UnknownClass { registered, .. } = &build_error {
                     details.insert("registered".into(), json!(registered));
+                    details.insert("field".into(), json!("class_name"));
+                } else {
+                    details.insert("field".into(), json!("config"));
                 }
                 ApiError::Unprocessable { message, details }
             }
             E::WouldBreak { id, .. } => ApiError::Unprocessable {
                 message,
-                details: Map::from_iter([("breaks".to_owned(), json!(id.0))]),
+                details: Map::from_iter([
+                    ("breaks".to_owned(), json!(id.0)),
+                    ("field".to_owned(), json!("config")),
+                ]),
             },
             E::UnbuildableLink { id, class_name, .. } => ApiError::Unprocessable {
                 message,
                 details: Map::from_iter([
                     ("activation".to_owned(), json!(id.0)),
                     ("class_name".to_owned(), json!(class_name)),
+                    ("field".to_owned(), json!("activations")),
                 ]),
             },
-            E::InvalidInput { .. } => ApiError::BadRequest(message),
+            E::InvalidInput { field, .. } => match field {
+                "flag name" | "activation name" => ApiError::InvalidField {
+                    message,
+                    field: "name",
+                },
+                "class name" => ApiError::InvalidField {
+                    message,
+                    field: "class_name",
+                },
+                _ => ApiError::BadRequest(message),
+            },
             E::WriteTimeout { .. } => ApiError::Busy(message),
             err if err.is_database_failure() => {
                 log::error!("database failure: {err}");

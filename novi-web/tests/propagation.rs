@@ -296,6 +296,9 @@ fn relays_chain_and_ride_out_an_upstream_outage() {
         json(&refused)["upstream"],
         format!("http://127.0.0.1:{}", first.port)
     );
+    let revert = second.request("POST", "/audit/1/revert", None);
+    assert_eq!(revert.status, 405, "{revert:?}");
+    assert_eq!(json(&revert)["upstream"], json(&refused)["upstream"]);
     let health = json(&second.request("GET", "/health", None));
     assert_eq!(health["upstream"]["state"], "streaming", "{health}");
 

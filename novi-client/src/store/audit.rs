@@ -3,6 +3,7 @@
 
 use diesel::{dsl::max, prelude::*};
 use novi_snapshot::{records::FlagRecord, rows::ActivationRow};
+use serde_json::Value;
 
 use crate::{
     connection::DbConnection,
@@ -12,7 +13,7 @@ use crate::{
 };
 
 /// A flag as the audit log shows it: `{"activations": [ids], "id", "name", "status"}`.
-fn flag_state(flag: &FlagRecord) -> String {
+pub(crate) fn flag_value(flag: &FlagRecord) -> Value {
     let ids: Vec<i32> = flag.activations.iter().map(|a| a.id.0).collect();
     serde_json::json!({
         "activations": ids,
@@ -20,18 +21,24 @@ fn flag_state(flag: &FlagRecord) -> String {
         "name": flag.name,
         "status": flag.status,
     })
-    .to_string()
 }
 
 /// An activation as the audit log shows it: `{"class_name", "config", "id", "name"}`.
-fn activation_state(row: &ActivationRow) -> String {
+pub(crate) fn activation_value(row: &ActivationRow) -> Value {
     serde_json::json!({
         "class_name": row.class_name,
         "config": row.config,
         "id": row.id,
         "name": row.name,
     })
-    .to_string()
+}
+
+fn flag_state(flag: &FlagRecord) -> String {
+    flag_value(flag).to_string()
+}
+
+fn activation_state(row: &ActivationRow) -> String {
+    activation_value(row).to_string()
 }
 
 /// What a write changed, for [`record`].
@@ -120,6 +127,57 @@ pub(crate) fn record_activation(
     )
 }
 
+/// An entry's columns, in [`EntryRow`]'s order.
+const ENTRY_COLUMNS: (
+    audit_log::id,
+    audit_log::at_ms,
+    audit_log::actor,
+    audit_log::route,
+    audit_log::target_kind,
+    audit_log::target_id,
+    audit_log::target_name,
+    audit_log::before_json,
+    audit_log::after_json,
+) = (
+    audit_log::id,
+    audit_log::at_ms,
+    audit_log::actor,
+    audit_log::route,
+    audit_log::target_kind,
+    audit_log::target_id,
+    audit_log::target_name,
+    audit_log::before_json,
+    audit_log::after_json,
+);
+
+/// An entry as Diesel reads [`ENTRY_COLUMNS`].
+type EntryRow = (
+    i32,
+    i64,
+    String,
+    String,
+    String,
+    i32,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+fn to_entry(
+    (id, at_ms, label, route, target_kind, target_id, target_name, before, after): EntryRow,
+) -> AuditEntry {
+    AuditEntry {
+        id,
+        at_ms,
+        actor: Actor { label, route },
+        target_kind,
+        target_id,
+        target_name,
+        before,
+        after,
+    }
+}
+
 /// Up to `limit` audit entries with ids below `before` (all when `None`), newest first.
 pub(crate) fn entries(
     conn: &mut DbConnection,
@@ -127,29 +185,8 @@ pub(crate) fn entries(
     before: Option<i32>,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, Error> {
-    type Row = (
-        i32,
-        i64,
-        String,
-        String,
-        String,
-        i32,
-        String,
-        Option<String>,
-        Option<String>,
-    );
     let mut query = audit_log::table
-        .select((
-            audit_log::id,
-            audit_log::at_ms,
-            audit_log::actor,
-            audit_log::route,
-            audit_log::target_kind,
-            audit_log::target_id,
-            audit_log::target_name,
-            audit_log::before_json,
-            audit_log::after_json,
-        ))
+        .select(ENTRY_COLUMNS)
         .order(audit_log::id.desc())
         .limit(limit)
         .into_boxed();
@@ -163,22 +200,32 @@ pub(crate) fn entries(
             .filter(audit_log::target_kind.eq(kind))
             .filter(audit_log::target_id.eq(id));
     }
-    let rows: Vec<Row> = query.load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, at_ms, label, route, target_kind, target_id, target_name, before, after)| {
-                AuditEntry {
-                    id,
-                    at_ms,
-                    actor: Actor { label, route },
-                    target_kind,
-                    target_id,
-                    target_name,
-                    before,
-                    after,
-                }
-            },
-        )
-        .collect())
+    let rows: Vec<EntryRow> = query.load(conn)?;
+    Ok(rows.into_iter().map(to_entry).collect())
+}
+
+/// The entry with this id, if any.
+pub(crate) fn entry(conn: &mut DbConnection, id: i32) -> Result<Option<AuditEntry>, Error> {
+    Ok(audit_log::table
+        .filter(audit_log::id.eq(id))
+        .select(ENTRY_COLUMNS)
+        .first::<EntryRow>(conn)
+        .optional()?
+        .map(to_entry))
+}
+
+/// The id of the newest entry about `target` after the entry `after`, if any.
+pub(crate) fn newest_after(
+    conn: &mut DbConnection,
+    target: AuditTarget,
+    after: i32,
+) -> Result<Option<i32>, Error> {
+    let (kind, id) = target.key();
+    // Served by the index on (target_kind, target_id, id).
+    Ok(audit_log::table
+        .filter(audit_log::target_kind.eq(kind))
+        .filter(audit_log::target_id.eq(id))
+        .filter(audit_log::id.gt(after))
+        .select(max(audit_log::id))
+        .first::<Option<i32>>(conn)?)
 }

@@ -9,7 +9,7 @@ use novi_snapshot::records::{ActivationRecord, FlagId, FlagRecord};
 
 use super::{
     ACTIVATION_COLUMNS, ActivationTuple, Deadline, activation_rows, activations, audit, check_name,
-    unique_ids, write_with_retry,
+    resync_sequences, unique_ids, write_with_retry,
 };
 use crate::{
     connection::DbConnection,
@@ -20,7 +20,7 @@ use crate::{
 
 /// The id of the flag named exactly `name`, if any (MySQL's comparison would also match
 /// `name `, so the stored name is compared here too).
-fn find_id(conn: &mut DbConnection, name: &str) -> Result<Option<FlagId>, Error> {
+pub(super) fn find_id(conn: &mut DbConnection, name: &str) -> Result<Option<FlagId>, Error> {
     Ok(flags::table
         .filter(flags::name.eq(name))
         .select((flags::id, flags::name))
@@ -130,21 +130,44 @@ pub(crate) fn create(
     input: &FlagInput,
     actor: &Actor,
 ) -> Result<FlagRecord, Error> {
+    // Checked before the writers' lock too, so a bad name never waits for it.
     check_name("flag name", &input.name)?;
-    write_with_retry(conn, deadline, |conn| {
-        if find_id(conn, &input.name)?.is_some() {
-            return Err(Error::DuplicateFlagName(input.name.clone()));
+    write_with_retry(conn, deadline, |conn| create_in(conn, None, input, actor))
+}
+
+/// [`create`]'s body, in a transaction that holds the writers' lock. With `id`, the flag gets
+/// that id (a deleted flag coming back, see [`super::revert`]) and PostgreSQL's sequence is
+/// moved past it; without, the database gives one.
+pub(super) fn create_in(
+    conn: &mut DbConnection,
+    id: Option<FlagId>,
+    input: &FlagInput,
+    actor: &Actor,
+) -> Result<FlagRecord, Error> {
+    check_name("flag name", &input.name)?;
+    if find_id(conn, &input.name)?.is_some() {
+        return Err(Error::DuplicateFlagName(input.name.clone()));
+    }
+    let (name, status) = (flags::name.eq(&input.name), flags::status.eq(input.status));
+    match id {
+        Some(id) => {
+            diesel::insert_into(flags::table)
+                .values((flags::id.eq(id.0), name, status))
+                .execute(conn)?;
+            resync_sequences(conn)?;
         }
-        diesel::insert_into(flags::table)
-            .values((flags::name.eq(&input.name), flags::status.eq(input.status)))
-            .execute(conn)?;
-        let id = id_by_name(conn, &input.name)?;
-        let links = input.activations.as_deref().unwrap_or_default();
-        replace_links(conn, id, links, input.force)?;
-        let created = load_existing(conn, id)?;
-        audit::record_flag(conn, actor, None, Some(&created))?;
-        Ok(created)
-    })
+        None => {
+            diesel::insert_into(flags::table)
+                .values((name, status))
+                .execute(conn)?;
+        }
+    }
+    let id = id_by_name(conn, &input.name)?;
+    let links = input.activations.as_deref().unwrap_or_default();
+    replace_links(conn, id, links, input.force)?;
+    let created = load_existing(conn, id)?;
+    audit::record_flag(conn, actor, None, Some(&created))?;
+    Ok(created)
 }
 
 /// Changes the given fields of the flag named `name`; the others keep what is stored now, read
@@ -161,28 +184,42 @@ pub(crate) fn update(
     }
     write_with_retry(conn, deadline, |conn| {
         let id = id_by_name(conn, name)?;
-        let before = load_existing(conn, id)?;
-        let new_name = update.name.as_deref().unwrap_or(name);
-        if new_name != name && find_id(conn, new_name)?.is_some() {
-            return Err(Error::DuplicateFlagName(new_name.to_owned()));
-        }
-        if new_name != name {
-            diesel::update(flags::table.filter(flags::id.eq(id.0)))
-                .set(flags::name.eq(new_name))
-                .execute(conn)?;
-        }
-        if let Some(status) = update.status {
-            diesel::update(flags::table.filter(flags::id.eq(id.0)))
-                .set(flags::status.eq(status))
-                .execute(conn)?;
-        }
-        if let Some(ids) = &update.activations {
-            replace_links(conn, id, ids, update.force)?;
-        }
-        let after = load_existing(conn, id)?;
-        audit::record_flag(conn, actor, Some(&before), Some(&after))?;
-        Ok(after)
+        update_in(conn, id, update, actor)
     })
+}
+
+/// [`update`]'s body for the flag with this id, in a transaction that holds the writers' lock.
+pub(super) fn update_in(
+    conn: &mut DbConnection,
+    id: FlagId,
+    update: &FlagUpdate,
+    actor: &Actor,
+) -> Result<FlagRecord, Error> {
+    if let Some(new_name) = &update.name {
+        check_name("flag name", new_name)?;
+    }
+    let before = load_existing(conn, id)?;
+    let name = before.name.as_str();
+    let new_name = update.name.as_deref().unwrap_or(name);
+    if new_name != name && find_id(conn, new_name)?.is_some() {
+        return Err(Error::DuplicateFlagName(new_name.to_owned()));
+    }
+    if new_name != name {
+        diesel::update(flags::table.filter(flags::id.eq(id.0)))
+            .set(flags::name.eq(new_name))
+            .execute(conn)?;
+    }
+    if let Some(status) = update.status {
+        diesel::update(flags::table.filter(flags::id.eq(id.0)))
+            .set(flags::status.eq(status))
+            .execute(conn)?;
+    }
+    if let Some(ids) = &update.activations {
+        replace_links(conn, id, ids, update.force)?;
+    }
+    let after = load_existing(conn, id)?;
+    audit::record_flag(conn, actor, Some(&before), Some(&after))?;
+    Ok(after)
 }
 
 /// Deletes the flag named `name`; returns it as it was.
@@ -194,14 +231,23 @@ pub(crate) fn delete(
 ) -> Result<FlagRecord, Error> {
     write_with_retry(conn, deadline, |conn| {
         let id = id_by_name(conn, name)?;
-        let before = load_existing(conn, id)?;
-        // Explicit, so it holds even where the cascade is not enforced.
-        diesel::delete(flags_activations::table.filter(flags_activations::flag_id.eq(id.0)))
-            .execute(conn)?;
-        diesel::delete(flags::table.filter(flags::id.eq(id.0))).execute(conn)?;
-        audit::record_flag(conn, actor, Some(&before), None)?;
-        Ok(before)
+        delete_in(conn, id, actor)
     })
+}
+
+/// [`delete`]'s body for the flag with this id, in a transaction that holds the writers' lock.
+pub(super) fn delete_in(
+    conn: &mut DbConnection,
+    id: FlagId,
+    actor: &Actor,
+) -> Result<FlagRecord, Error> {
+    let before = load_existing(conn, id)?;
+    // Explicit, so it holds even where the cascade is not enforced.
+    diesel::delete(flags_activations::table.filter(flags_activations::flag_id.eq(id.0)))
+        .execute(conn)?;
+    diesel::delete(flags::table.filter(flags::id.eq(id.0))).execute(conn)?;
+    audit::record_flag(conn, actor, Some(&before), None)?;
+    Ok(before)
 }
 
 /// The names of the flags that link activation `id`, sorted.

@@ -1,6 +1,7 @@
 //! Every query Novi runs, written once for all backends, by entity: [`flags`], [`activations`],
-//! [`audit`]. Writes run in a transaction that takes the writers' lock, validate against the
-//! state they would leave behind, and return what they stored.
+//! [`audit`]; [`revert`] undoes one audit entry through their writes. Writes run in a
+//! transaction that takes the writers' lock, validate against the state they would leave
+//! behind, and return what they stored.
 //!
 //! The dialects differ only where SQL has no common spelling, each in one function here: the
 //! isolation level of a load ([`load_rows`]), how long a write may wait for a lock
@@ -10,6 +11,7 @@
 pub(crate) mod activations;
 pub(crate) mod audit;
 pub(crate) mod flags;
+pub(crate) mod revert;
 
 use std::{
     collections::BTreeSet,

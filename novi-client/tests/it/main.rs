@@ -7,6 +7,7 @@ mod concurrency;
 mod connect;
 mod evaluation;
 mod migrations;
+mod revert;
 mod writes;
 
 use novi_testing::{SAMPLE_DATA, TestDb, db_test};

@@ -1,5 +1,6 @@
 //! `/audit`: the audit log, newest first, a page at a time (admin token), of everything or of
-//! one flag (`?flag=ID`) or one activation (`?activation=ID`).
+//! one flag (`?flag=ID`) or one activation (`?activation=ID`); `/audit/{id}/revert` puts back
+//! what one entry changed.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -7,7 +8,7 @@ use novi_client::{ActivationId, AuditTarget, FlagId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{blocking, resource};
+use super::{blocking, resource, writer};
 use crate::error::ApiError;
 
 /// The largest page.
@@ -19,7 +20,8 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         resource("/audit")
             .route(web::get().to(audit))
             .route(web::head().to(audit)),
-    );
+    )
+    .service(resource("/audit/{id}/revert").route(web::post().to(revert_entry)));
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,4 +111,26 @@ async fn audit(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         })
         .collect();
     Ok(HttpResponse::Ok().json(json!({ "entries": entries, "next": next })))
+}
+
+/// Reverts one entry (`Client::revert`): `{"reverted": id, "target": {kind, id, name}, "state":
+/// the target's state now, as the log records states, or null when the revert deleted it}`.
+async fn revert_entry(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let raw = req.match_info().get("id").unwrap_or_default();
+    let entry: i32 = raw.parse().map_err(|_| {
+        ApiError::BadRequest(format!(
+            "`{raw}` is not an audit entry id (an integer from -2147483648 to 2147483647)"
+        ))
+    })?;
+    let client = writer(&req)?;
+    let reverted = blocking(move || client.revert(entry)).await?;
+    let (kind, id) = match reverted.target() {
+        AuditTarget::Flag(id) => ("flag", id.0),
+        AuditTarget::Activation(id) => ("activation", id.0),
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "reverted": entry,
+        "target": { "kind": kind, "id": id, "name": reverted.name() },
+        "state": state_json(reverted.state()),
+    })))
 }

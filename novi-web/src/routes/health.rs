@@ -29,8 +29,9 @@ async fn metrics(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 }
 
 /// `200 {"status": "ok", …}` while the snapshot refreshes; `503 {"status": "degraded", …}`
-/// when the latest refresh failed (evaluations still answer from the last snapshot). A relay
-/// adds its upstream and how it follows it.
+/// when the latest refresh failed (evaluations still answer from the last snapshot). It names
+/// the version and where the flags come from (`sqlite`, `postgres`, `mysql` or `relay`); a
+/// relay adds its upstream and how it follows it.
 async fn health(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let flags = &state(&req)?.flags;
     let snapshot = flags.snapshot();
@@ -41,6 +42,13 @@ async fn health(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         "snapshot_age_seconds": (age * 1000.0).round() / 1000.0,
         "flags": snapshot.len(),
         "revision": snapshot.revision().to_string(),
+        "version": env!("CARGO_PKG_VERSION"),
+        "backend": match flags.database().map(|client| client.backend()) {
+            Some(novi_client::Backend::Sqlite) => "sqlite",
+            Some(novi_client::Backend::Postgres) => "postgres",
+            Some(novi_client::Backend::Mysql) => "mysql",
+            None => "relay",
+        },
     });
     if let Some((url, upstream)) = flags.upstream() {
         body["upstream"] = json!({"url": url, "state": upstream.as_str()});

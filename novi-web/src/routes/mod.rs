@@ -9,6 +9,7 @@ mod health;
 mod ofrep;
 mod snapshot;
 mod stream;
+mod ui;
 
 use std::time::Instant;
 
@@ -118,12 +119,18 @@ pub const ROUTES: &[Route] = &[
         ],
     ),
     route("/audit", &[("GET", Access::Admin)]),
+    route("/audit/{id}/revert", &[("POST", Access::Admin)]),
     route("/health", &[("GET", Access::Open)]),
     route("/metrics", &[("GET", Access::Read)]),
     route("/ofrep/v1/evaluate/flags", &[("POST", Access::Read)]),
     route("/ofrep/v1/evaluate/flags/{key}", &[("POST", Access::Read)]),
     route("/snapshot", &[("GET", Access::Read)]),
     route("/stream", &[("GET", Access::Read)]),
+    // The admin UI's files: public; the API calls they make need what each route needs.
+    route("/", &[("GET", Access::Open)]),
+    route("/ui", &[("GET", Access::Open)]),
+    route("/ui/", &[("GET", Access::Open)]),
+    route("/ui/{file}", &[("GET", Access::Open)]),
 ];
 
 const fn route(path: &'static str, methods: &'static [(&'static str, Access)]) -> Route {
@@ -154,6 +161,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     ofrep::configure(cfg);
     snapshot::configure(cfg);
     stream::configure(cfg);
+    ui::configure(cfg);
 }
 
 /// Whether `If-None-Match` lists `etag` (or is `*`). Weak tags compare by their opaque part.

@@ -15,6 +15,7 @@ mod openapi;
 mod python_numbers;
 mod python_routes;
 mod snapshot;
+mod ui;
 mod writes;
 
 use actix_http::Request;

@@ -80,13 +80,15 @@ fn the_routes_table_is_what_the_app_serves() {
                 .path
                 .replace("{name}", "Combo%20OR")
                 .replace("{key}", "Combo%20OR")
-                .replace("{id}", "1");
+                .replace("{id}", "1")
+                .replace("{file}", "app.js");
             for method in ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"] {
                 let declared = route.access(method).is_some();
-                if ["/metrics", "/stream"].contains(&route.path)
+                if ["/metrics", "/stream", "/", "/ui", "/ui/", "/ui/{file}"].contains(&route.path)
                     && ["GET", "HEAD"].contains(&method)
                 {
-                    // Prometheus' text and an endless event stream, not JSON: checked below.
+                    // Prometheus' text, an endless event stream, the UI's files and redirects,
+                    // not JSON: checked below.
                     continue;
                 }
                 let answer = send(
@@ -109,7 +111,12 @@ fn the_routes_table_is_what_the_app_serves() {
                 );
             }
         }
-        for path in ["/metrics", "/stream"] {
+        for path in ["/metrics", "/stream", "/", "/ui", "/ui/", "/ui/app.js"] {
+            let expected = if ["/", "/ui"].contains(&path) {
+                302
+            } else {
+                200
+            };
             for method in [Method::GET, Method::HEAD] {
                 let request = actix_web::test::TestRequest::default()
                     .method(method)
@@ -118,7 +125,7 @@ fn the_routes_table_is_what_the_app_serves() {
                 // The status only: the stream's body never ends.
                 assert_eq!(
                     actix_web::test::call_service(&app, request).await.status(),
-                    200,
+                    expected,
                     "{path}"
                 );
             }
