@@ -97,6 +97,13 @@ impl Activation for AndActivation {
     fn decide_in(&self, ctx: &Context, memo: &mut Memo) -> Result<Decision, EvalError> {
         fold(&self.members, ctx, memo, false)
     }
+
+    /// The first member's (in id order) that chooses variants.
+    fn variant_weights(&self) -> Option<Vec<(String, f64)>> {
+        self.members
+            .iter()
+            .find_map(|member| member.variant_weights())
+    }
 }
 
 impl Activation for OrActivation {
@@ -110,6 +117,13 @@ impl Activation for OrActivation {
 
     fn decide_in(&self, ctx: &Context, memo: &mut Memo) -> Result<Decision, EvalError> {
         fold(&self.members, ctx, memo, true)
+    }
+
+    /// The first member's (in id order) that chooses variants.
+    fn variant_weights(&self) -> Option<Vec<(String, f64)>> {
+        self.members
+            .iter()
+            .find_map(|member| member.variant_weights())
     }
 }
 

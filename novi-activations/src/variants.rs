@@ -157,6 +157,15 @@ impl Activation for VariantActivation {
     fn decide(&self, ctx: &Context) -> Result<Decision, EvalError> {
         Ok(Decision::ON.with_variant(Arc::clone(self.choose(ctx)?)))
     }
+
+    fn variant_weights(&self) -> Option<Vec<(String, f64)>> {
+        Some(
+            self.variants
+                .iter()
+                .map(|v| (v.variant.name.clone(), f64::from(v.weight)))
+                .collect(),
+        )
+    }
 }
 
 impl ActivationClass for VariantActivation {

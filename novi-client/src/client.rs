@@ -6,6 +6,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use arc_swap::ArcSwap;
 use novi_core::{ActivationId, Context, Variant};
 use novi_snapshot::{
     Source,
@@ -15,6 +16,7 @@ use novi_snapshot::{
     snapshot::{Evaluation, Snapshot},
 };
 use parking_lot::Mutex;
+use rustc_hash::FxHashMap;
 use tokio::sync::watch;
 
 use crate::{
@@ -22,8 +24,15 @@ use crate::{
     config::{ConfigError, UrlSource, resolve_database_url},
     connection::{self, DbConnection, Pool, PooledConnection},
     error::Error,
+    experiments::{
+        Event, EventsOutcome, ExperimentInput, ExperimentRecord, ExperimentTotals, ExperimentUpdate,
+    },
     models::{ActivationInput, Actor, AuditEntry, AuditTarget, FlagInput, FlagUpdate, Reverted},
-    store::{self, Deadline},
+    recorder::{Record, Recorder},
+    store::{
+        self, Deadline,
+        events::{NewConversion, NewExposure},
+    },
     url::{Backend, DatabaseUrl, UrlDialect},
 };
 
@@ -82,8 +91,47 @@ struct Inner {
     write_timeout: Duration,
     /// Refreshes run one at a time, so an older load can never replace a newer one.
     refresh_lock: Mutex<()>,
+    /// The running experiments by flag id, reloaded with every refresh.
+    running: ArcSwap<Running>,
+    /// Where exposures and tracked events go, when the client records them.
+    recorder: Option<Recorder>,
     /// Dropped with the client, which stops the background refresh.
     _stop_refresh: Option<mpsc::Sender<()>>,
+}
+
+/// A running experiment, as evaluations need it.
+#[derive(Debug)]
+struct RunningExperiment {
+    id: i32,
+    unit_key: String,
+}
+
+/// The running experiments by flag id.
+type Running = FxHashMap<i32, Vec<RunningExperiment>>;
+
+fn running_by_flag(experiments: Vec<ExperimentRecord>) -> Running {
+    let mut running = Running::default();
+    for e in experiments {
+        running
+            .entry(e.flag_id)
+            .or_default()
+            .push(RunningExperiment {
+                id: e.id,
+                unit_key: e.unit_key,
+            });
+    }
+    running
+}
+
+/// The unit a context names under `key`: a string as it is, a number as JSON writes it.
+fn unit_of<'c>(ctx: &'c Context, key: &str) -> Option<std::borrow::Cow<'c, str>> {
+    match ctx.get(key)? {
+        serde_json::Value::String(unit) if !unit.is_empty() && unit.len() <= 255 => {
+            Some(std::borrow::Cow::Borrowed(unit))
+        }
+        serde_json::Value::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
+        _ => None,
+    }
 }
 
 /// Options for [`Client`].
@@ -96,6 +144,7 @@ pub struct ClientBuilder {
     write_timeout: Duration,
     refresh_interval: Option<Duration>,
     watch_changes: bool,
+    record_exposures: bool,
 }
 
 impl ClientBuilder {
@@ -141,6 +190,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Records exposures of running experiments and [`Client::track`]ed events (default: no):
+    /// each evaluation of a flag with a running experiment queues the unit's exposure (the
+    /// variant it got), and a thread of the client's own stores the queue in batches, off the
+    /// evaluation's path (see [`Client::expose`]). A full queue drops records and counts them.
+    pub fn record_exposures(mut self, record: bool) -> Self {
+        self.record_exposures = record;
+        self
+    }
+
     /// Connects, migrates if asked, and loads the first snapshot. The first connection is
     /// made directly, so a wrong URL or an unreachable server reports the driver's reason.
     pub fn connect(self) -> Result<Client, Error> {
@@ -162,6 +220,7 @@ impl ClientBuilder {
             }
         }
         let snapshot = Snapshot::build(store::load_rows(&mut conn)?);
+        let running = load_running(&mut conn);
         drop(conn);
         for conflict in novi_core::registry::conflicts() {
             log::warn!("{conflict}");
@@ -176,11 +235,13 @@ impl ClientBuilder {
         };
         let inner = Arc::new(Inner {
             url: self.url,
-            pool,
             cell: SnapshotCell::new(snapshot),
             write_lock: Mutex::new(()),
             write_timeout: self.write_timeout,
             refresh_lock: Mutex::new(()),
+            running: ArcSwap::from_pointee(running),
+            recorder: self.record_exposures.then(|| Recorder::start(pool.clone())),
+            pool,
             _stop_refresh: stop_refresh,
         });
         if let Some(stopped) = stopped {
@@ -221,11 +282,24 @@ impl Inner {
     }
 
     fn refresh_locked(&self, conn: Result<PooledConnection, Error>) -> Result<(), Error> {
-        let rows = conn
-            .and_then(|mut conn| store::load_rows(&mut conn))
+        let (rows, running) = conn
+            .and_then(|mut conn| Ok((store::load_rows(&mut conn)?, load_running(&mut conn))))
             .inspect_err(|_| self.cell.failed())?;
         self.cell.offer(rows);
+        self.running.store(Arc::new(running));
         Ok(())
+    }
+}
+
+/// The running experiments; none (and a log line) where they cannot be read, such as a
+/// database whose migrations have not run: evaluation goes on.
+fn load_running(conn: &mut DbConnection) -> Running {
+    match store::experiments::running(conn) {
+        Ok(experiments) => running_by_flag(experiments),
+        Err(err) => {
+            log::debug!("running experiments cannot be read: {err}");
+            Running::default()
+        }
     }
 }
 
@@ -400,6 +474,14 @@ impl Client {
     /// The answer for the flag and why, or [`Error::FlagNotFound`].
     #[inline]
     pub fn evaluate(&self, name: &str, ctx: &Context) -> Result<Evaluation, Error> {
+        if self.inner.recorder.is_some() {
+            let snapshot = self.inner.cell.load();
+            let (flag, evaluation) = snapshot
+                .evaluate_with_record(name, ctx)
+                .ok_or_else(|| Error::FlagNotFound(name.to_owned()))?;
+            self.expose(flag, ctx, evaluation.variant.as_deref());
+            return Ok(evaluation);
+        }
         self.inner
             .cell
             .evaluate(name, ctx)
@@ -612,6 +694,216 @@ impl Client {
         self.write(|conn, deadline| store::revert::revert(conn, deadline, entry, &self.actor))
     }
 
+    /// Every experiment, in id order (read from the database).
+    pub fn experiments(&self) -> Result<Vec<ExperimentRecord>, Error> {
+        store::experiments::list(&mut *self.connection()?)
+    }
+
+    /// The experiment with this id.
+    pub fn experiment(&self, id: i32) -> Result<ExperimentRecord, Error> {
+        store::experiments::get(&mut *self.connection()?, id)
+    }
+
+    /// Defines an experiment (a draft unless `status` says otherwise), checked against the
+    /// stored flag: it must assign variants, and `control` must be one of them. Audited.
+    pub fn create_experiment(&self, input: &ExperimentInput) -> Result<ExperimentRecord, Error> {
+        self.write(|conn, deadline| store::experiments::create(conn, deadline, input, &self.actor))
+    }
+
+    /// Changes an experiment (starting or stopping it included), checked as a whole. Audited.
+    pub fn update_experiment(
+        &self,
+        id: i32,
+        update: &ExperimentUpdate,
+    ) -> Result<ExperimentRecord, Error> {
+        self.write(|conn, deadline| {
+            store::experiments::update(conn, deadline, id, update, &self.actor)
+        })
+    }
+
+    /// Deletes an experiment and its exposures. Audited.
+    pub fn delete_experiment(&self, id: i32) -> Result<ExperimentRecord, Error> {
+        self.write(|conn, deadline| store::experiments::delete(conn, deadline, id, &self.actor))
+    }
+
+    /// What the database holds for an experiment's results: per variant, its units and each
+    /// metric's sums, aggregated in SQL; and the exposures dropped.
+    pub fn experiment_totals(
+        &self,
+        id: i32,
+    ) -> Result<(ExperimentRecord, ExperimentTotals), Error> {
+        let mut conn = self.connection()?;
+        let experiment = store::experiments::get(&mut conn, id)?;
+        let totals = store::events::totals(&mut conn, &experiment)?;
+        Ok((experiment, totals))
+    }
+
+    /// Queues the exposure of the unit `ctx` names to every running experiment on `flag`, when
+    /// the evaluation gave it a variant, and this client records exposures
+    /// ([`ClientBuilder::record_exposures`]). Never waits: a full queue drops the record (and
+    /// counts it). [`Client::evaluate`] calls it; servers that evaluate from the snapshot
+    /// themselves call it after each evaluation.
+    pub fn expose(&self, flag: &FlagRecord, ctx: &Context, variant: Option<&Variant>) {
+        let Some(recorder) = &self.inner.recorder else {
+            return;
+        };
+        let Some(variant) = variant else {
+            return;
+        };
+        let running = self.inner.running.load();
+        let Some(experiments) = running.get(&flag.id.0) else {
+            return;
+        };
+        for experiment in experiments {
+            if let Some(unit) = unit_of(ctx, &experiment.unit_key)
+                && recorder.seen.first(experiment.id, &unit)
+            {
+                recorder.record(Record::Exposure(NewExposure {
+                    experiment_id: experiment.id,
+                    unit: unit.into_owned(),
+                    variant: variant.name.clone(),
+                    at_ms: store::now_ms(),
+                }));
+            }
+        }
+    }
+
+    /// Whether this client records exposures and some experiment runs (callers that evaluate
+    /// many flags skip [`Client::expose`] otherwise).
+    pub fn records_exposures(&self) -> bool {
+        self.inner.recorder.is_some() && !self.inner.running.load().is_empty()
+    }
+
+    /// Queues a conversion: `unit` did `event` (with `value`, for mean metrics). Stored in the
+    /// background like exposures; `false` when this client does not record or the queue was
+    /// full (the event is dropped and counted).
+    pub fn track(&self, unit: &str, event: &str, value: Option<f64>) -> bool {
+        let Some(recorder) = &self.inner.recorder else {
+            return false;
+        };
+        recorder.record(Record::Conversion(NewConversion {
+            event_id: None,
+            event: event.to_owned(),
+            unit: unit.to_owned(),
+            value,
+            at_ms: store::now_ms(),
+        }))
+    }
+
+    /// Stores every exposure and event queued so far (a graceful stop calls it); waits at most
+    /// `timeout`. Whether everything was stored; `true` when this client does not record.
+    pub fn flush_recorded(&self, timeout: Duration) -> bool {
+        self.inner
+            .recorder
+            .as_ref()
+            .is_none_or(|recorder| recorder.flush(timeout))
+    }
+
+    /// Records dropped because the queue was full or the database failed, since start.
+    pub fn dropped_records(&self) -> u64 {
+        self.inner.recorder.as_ref().map_or(0, Recorder::dropped)
+    }
+
+    /// Stores a batch of reported events in one transaction (not the writers' lock): every
+    /// event is checked first, and one that is not acceptable fails the batch with
+    /// [`Error::InvalidEvent`] naming its index and field, storing nothing. An exposure counts
+    /// for each experiment running on its flag (its variant must be one of the flag's); a
+    /// unit's first exposure stands, and a conversion's id makes a repeat count once.
+    pub fn record_events(&self, events: &[Event]) -> Result<EventsOutcome, Error> {
+        let snapshot = self.snapshot();
+        let running = self.inner.running.load();
+        let mut outcome = EventsOutcome::default();
+        let mut exposures = Vec::new();
+        let mut conversions = Vec::new();
+        let bad = |index: usize, field: &'static str, problem: String| Error::InvalidEvent {
+            index,
+            field,
+            problem,
+        };
+        let check_text = |index: usize, field: &'static str, text: &str| {
+            if text.is_empty() || text.chars().count() > 255 {
+                Err(bad(
+                    index,
+                    field,
+                    "it must hold 1 to 255 characters".to_owned(),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        for (index, event) in events.iter().enumerate() {
+            match event {
+                Event::Exposure {
+                    flag,
+                    unit,
+                    variant,
+                    at_ms,
+                } => {
+                    check_text(index, "unit", unit)?;
+                    check_text(index, "variant", variant)?;
+                    let record = snapshot
+                        .flag(flag)
+                        .ok_or_else(|| bad(index, "flag", format!("no flag is named `{flag}`")))?;
+                    let variants = snapshot.variant_weights(flag).unwrap_or_default();
+                    if !variants.iter().any(|(name, _)| name == variant) {
+                        return Err(bad(
+                            index,
+                            "variant",
+                            format!("`{variant}` is not a variant of flag `{flag}`"),
+                        ));
+                    }
+                    match running.get(&record.id.0) {
+                        Some(experiments) => {
+                            for experiment in experiments {
+                                exposures.push(NewExposure {
+                                    experiment_id: experiment.id,
+                                    unit: unit.clone(),
+                                    variant: variant.clone(),
+                                    at_ms: *at_ms,
+                                });
+                            }
+                        }
+                        None => outcome.ignored += 1,
+                    }
+                }
+                Event::Conversion {
+                    id,
+                    event,
+                    unit,
+                    value,
+                    at_ms,
+                } => {
+                    check_text(index, "unit", unit)?;
+                    check_text(index, "event", event)?;
+                    if let Some(id) = id {
+                        check_text(index, "id", id)?;
+                        if id.len() > 128 {
+                            return Err(bad(index, "id", "it is longer than 128 bytes".to_owned()));
+                        }
+                    }
+                    if value.is_some_and(|v| !v.is_finite()) {
+                        return Err(bad(index, "value", "it must be a finite number".to_owned()));
+                    }
+                    conversions.push(NewConversion {
+                        event_id: id.clone(),
+                        event: event.clone(),
+                        unit: unit.clone(),
+                        value: *value,
+                        at_ms: *at_ms,
+                    });
+                }
+            }
+        }
+        let (exposed, converted) =
+            store::events::store(&mut *self.connection()?, &exposures, &conversions, &[])?;
+        outcome.exposures = exposed;
+        outcome.conversions = converted;
+        outcome.duplicates = (exposures.len() + conversions.len()) as u64
+            - exposed.min(exposures.len() as u64)
+            - converted.min(conversions.len() as u64);
+        Ok(outcome)
+    }
+
     /// Runs SQL (such as [`crate::SAMPLE_DATA`]) when the database has no flags yet; returns
     /// whether it ran.
     pub fn seed_if_empty(&self, sql: &str) -> Result<bool, Error> {
@@ -648,6 +940,7 @@ impl ClientBuilder {
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             refresh_interval: None,
             watch_changes: false,
+            record_exposures: false,
         }
     }
 }

@@ -68,6 +68,39 @@ pub enum Error {
         /// Composite activations that contain it.
         activations: Vec<ActivationId>,
     },
+    /// No experiment has this id.
+    #[error("experiment {0} does not exist")]
+    ExperimentNotFound(i32),
+    /// Another experiment already has this name.
+    #[error("an experiment named `{0}` already exists")]
+    DuplicateExperimentName(String),
+    /// An experiment's definition is not acceptable: `field` names the part at fault.
+    #[error("invalid {field}: {problem}")]
+    InvalidExperiment {
+        /// The field of the definition (`name`, `flag`, `control`, `unit_key`, `metrics`,
+        /// `planned_units`).
+        field: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A stored experiment cannot be read (a row not written by Novi).
+    #[error("experiment {id} cannot be read: {problem}")]
+    UnreadableExperiment {
+        /// The experiment.
+        id: i32,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// An event of a batch is not acceptable; nothing of the batch was stored.
+    #[error("events[{index}].{field}: {problem}")]
+    InvalidEvent {
+        /// Its position in the batch.
+        index: usize,
+        /// The field at fault.
+        field: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
     /// No audit log entry has this id.
     #[error("audit entry {0} does not exist")]
     AuditEntryNotFound(i32),

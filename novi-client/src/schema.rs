@@ -74,3 +74,77 @@ diesel::table! {
         after_json -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    /// Experiments: a flag whose variants are compared, and what is measured.
+    experiments (id) {
+        /// The experiment's id.
+        id -> Integer,
+        /// Its unique name.
+        name -> Text,
+        /// The flag whose variants it compares.
+        flag_id -> Integer,
+        /// The control variant.
+        control -> Text,
+        /// The context key that names a unit.
+        unit_key -> Text,
+        /// The metrics, as JSON.
+        metrics -> Text,
+        /// How many units it should reach.
+        planned_units -> Nullable<BigInt>,
+        /// `draft`, `running` or `stopped`.
+        status -> Text,
+        /// When it was created, in milliseconds since the Unix epoch.
+        created_at_ms -> BigInt,
+        /// When it first ran.
+        started_at_ms -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Each unit's first exposure to a running experiment.
+    exposures (experiment_id, unit) {
+        /// The experiment.
+        experiment_id -> Integer,
+        /// The unit (the context's value under the experiment's unit key).
+        unit -> Text,
+        /// The variant it got.
+        variant -> Text,
+        /// When, in milliseconds since the Unix epoch.
+        at_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Conversion events.
+    conversions (id) {
+        /// The row's id.
+        id -> BigInt,
+        /// The client's id for the event, which makes a repeat count once.
+        event_id -> Nullable<Text>,
+        /// The event's name, which metrics name.
+        event -> Text,
+        /// The unit.
+        unit -> Text,
+        /// Its value, for mean metrics.
+        value -> Nullable<Double>,
+        /// When, in milliseconds since the Unix epoch.
+        at_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Exposures a buffer could not hold, counted per flush.
+    exposure_drops (id) {
+        /// The row's id.
+        id -> BigInt,
+        /// The experiment.
+        experiment_id -> Integer,
+        /// How many were dropped.
+        dropped -> BigInt,
+        /// When they were counted.
+        at_ms -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(experiments, exposures, conversions, exposure_drops);

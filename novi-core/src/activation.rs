@@ -87,6 +87,15 @@ pub trait Activation: fmt::Debug + Send + Sync {
         let _ = memo;
         self.decide(ctx)
     }
+
+    /// The variants this activation chooses among and their weights (on any positive scale),
+    /// in its order, if it chooses variants; `None` (the default) otherwise. Experiments read it
+    /// to check that a flag assigns variants, that a control is one of them, and to compare the
+    /// units each variant received with the weights (a sample ratio mismatch). Composites that
+    /// pass a member's variant through answer with that member's.
+    fn variant_weights(&self) -> Option<Vec<(String, f64)>> {
+        None
+    }
 }
 
 /// The answer of one activation for one context: yes or no, and the variant the activation

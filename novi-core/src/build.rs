@@ -433,6 +433,10 @@ impl Activation for Member {
     ) -> Result<crate::Decision, crate::EvalError> {
         memo.decide(self.id, &*self.activation, ctx)
     }
+
+    fn variant_weights(&self) -> Option<Vec<(String, f64)>> {
+        self.activation.variant_weights()
+    }
 }
 
 /// Stands in for a member that is not built yet, so that one attempt of a build function

@@ -300,6 +300,19 @@ impl Snapshot {
         self.activations.values()
     }
 
+    /// The variants flag `name` assigns and their weights: those of its first activation (in
+    /// id order) that chooses variants ([`Activation::variant_weights`]). `None` for an unknown
+    /// flag, or one none of whose activations chooses variants (or can be built).
+    pub fn variant_weights(&self, name: &str) -> Option<Vec<(String, f64)>> {
+        let flag = self.flag(name)?;
+        flag.activations
+            .iter()
+            .find_map(|record| match self.built.get(record.id) {
+                Some(Ok(built)) => built.variant_weights(),
+                _ => None,
+            })
+    }
+
     /// Why this activation could not be built, if it could not.
     pub fn build_error(&self, id: ActivationId) -> Option<&Arc<BuildError>> {
         self.built.get(id).and_then(Result::err)

@@ -34,6 +34,16 @@ pub enum ApiError {
         /// The field of the request body (`name`, `class_name`).
         field: &'static str,
     },
+    /// An event of a batch is not acceptable (nothing of the batch is stored).
+    #[error("{message}")]
+    InvalidEvent {
+        /// What is wrong, naming the event's index and field.
+        message: String,
+        /// The event's position in the batch.
+        index: usize,
+        /// The field at fault.
+        field: &'static str,
+    },
     /// The context has a value that an activation cannot use.
     #[error("{message}")]
     InvalidContext {
@@ -115,6 +125,7 @@ impl ResponseError for ApiError {
             }
             ApiError::BadRequest(_)
             | ApiError::InvalidField { .. }
+            | ApiError::InvalidEvent { .. }
             | ApiError::InvalidContext { .. } => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -138,6 +149,10 @@ impl ResponseError for ApiError {
                 body.insert("flag".into(), json!(flag));
             }
             ApiError::InvalidField { field, .. } => {
+                body.insert("field".into(), json!(field));
+            }
+            ApiError::InvalidEvent { index, field, .. } => {
+                body.insert("index".into(), json!(index));
                 body.insert("field".into(), json!(field));
             }
             ApiError::Unprocessable { details, .. } => {
@@ -177,9 +192,20 @@ impl From<novi_client::Error> for ApiError {
         use novi_client::Error as E;
         let message = err.to_string();
         match err {
-            E::FlagNotFound(_) | E::ActivationNotFound(_) | E::AuditEntryNotFound(_) => {
-                ApiError::NotFound(message)
-            }
+            E::FlagNotFound(_)
+            | E::ActivationNotFound(_)
+            | E::AuditEntryNotFound(_)
+            | E::ExperimentNotFound(_) => ApiError::NotFound(message),
+            E::DuplicateExperimentName(_) => ApiError::Conflict(message),
+            E::InvalidExperiment { field, .. } => ApiError::Unprocessable {
+                message,
+                details: Map::from_iter([("field".to_owned(), json!(field))]),
+            },
+            E::InvalidEvent { index, field, .. } => ApiError::InvalidEvent {
+                message,
+                index,
+                field,
+            },
             E::DuplicateFlagName(_) | E::StillReferenced { .. } | E::RevertConflict { .. } => {
                 ApiError::Conflict(message)
             }

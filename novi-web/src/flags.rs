@@ -3,7 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use novi_client::{Client, Revision, Snapshot, SnapshotCell, Source};
+use novi_client::{Client, Context, FlagRecord, Revision, Snapshot, SnapshotCell, Source, Variant};
 use novi_remote::{RemoteClient, Upstream};
 use tokio::sync::watch;
 
@@ -55,6 +55,19 @@ impl Flags {
         match self {
             Flags::Database(client) => Some(client),
             Flags::Relay(_) => None,
+        }
+    }
+
+    /// Whether evaluations here record exposures (a database server with a running
+    /// experiment; a relay records none: its upstream's own evaluations and `POST /events` do).
+    pub fn records_exposures(&self) -> bool {
+        matches!(self, Flags::Database(client) if client.records_exposures())
+    }
+
+    /// Records the exposure of the unit `ctx` names to the experiments running on `flag`.
+    pub fn expose(&self, flag: &FlagRecord, ctx: &Context, variant: Option<&Variant>) {
+        if let Flags::Database(client) = self {
+            client.expose(flag, ctx, variant);
         }
     }
 

@@ -24,6 +24,7 @@ mod flags;
 mod hosts;
 mod metrics;
 mod render;
+mod results;
 mod routes;
 mod server;
 mod state;

@@ -236,6 +236,14 @@ impl Metrics {
                 streams as f64,
             ),
         ];
+        if let Some(client) = flags.database() {
+            gauges.push((
+                "novi_records_dropped_total",
+                "counter",
+                "Exposures and tracked events dropped: the recording queue was full, or the database refused them.",
+                client.dropped_records() as f64,
+            ));
+        }
         if let Some(pool) = flags.database().map(novi_client::Client::pool_state) {
             gauges.extend([
                 (

@@ -108,6 +108,7 @@ pub fn connect(config: &Config) -> anyhow::Result<Client> {
         .migrate(true)
         .refresh_interval(config.refresh_interval)
         .watch_changes(true)
+        .record_exposures(true)
         .write_timeout(config.write_timeout)
         .connect()
         .map_err(|err| match err {
@@ -208,6 +209,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     );
     let stall_timeout = config.stall_timeout;
     let stopping = state.clone();
+    let recording = state.flags.database().cloned();
     // Blocking threads run writes (one at a time per process) and audit reads: a few per worker
     // suffice, and a bounded number keeps a burst of writes from spawning hundreds of threads
     // (each write's timeout counts from its request, so queued ones still answer in time).
@@ -238,9 +240,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         novi_core::registry::names().join(", ")
     );
     server.run().await.context("running the server")?;
+    // A graceful stop loses no recorded exposure or event (a kill loses at most the queue).
+    if let Some(client) = recording
+        && !client.flush_recorded(RECORDER_FLUSH_TIMEOUT)
+    {
+        log::warn!("recorded exposures could not all be stored before stopping");
+    }
     log::info!("novi-web stopped");
     Ok(())
 }
+
+/// How long a stopping server waits for its recorded exposures and events to be stored.
+const RECORDER_FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Waits for SIGINT or SIGTERM.
 async fn stop_requested() {

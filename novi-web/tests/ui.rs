@@ -796,6 +796,8 @@ async fn every_screen_fits_a_phone_and_follows_the_dark_scheme() {
         ("#/evaluate", "#context-rows"),
         ("#/history", "#entries > li"),
         ("#/status", "#status dd"),
+        ("#/experiments", "#experiment-table"),
+        ("#/new-experiment", "#new-experiment"),
     ] {
         b.show(screen).await;
         b.find(ready).await;
@@ -909,6 +911,114 @@ async fn ten_thousand_flags_are_listed_and_filtered() {
         assets as f64 / 1000.0
     );
     b.shot("flags-10000").await;
+    b.assert_no_console_error().await;
+    b.client.close().await.unwrap();
+}
+
+/// An experiment's page: created in the UI (a bad definition's error by its field), started,
+/// fed through the API, and its results shown with a chart, the comparison and the sample
+/// ratio check.
+#[tokio::test(flavor = "current_thread")]
+async fn an_experiment_is_defined_started_and_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &[]);
+    let activation = json(&server.request(
+        "POST",
+        "/activations",
+        Some(r#"{"name": "split", "class_name": "VariantActivation", "config": {"variants": [{"name": "control", "weight": 50}, {"name": "treatment", "weight": 50}], "stickiness": "userId"}}"#),
+    ));
+    let body = format!(
+        r#"{{"name": "checkout", "status": true, "activations": [{}]}}"#,
+        activation["id"]
+    );
+    assert_eq!(server.request("POST", "/flags", Some(&body)).status, 201);
+
+    let mut b = Browser::open(&server, Screen::Desktop).await;
+    b.goto("/ui/#/experiments").await;
+    b.find("#experiment-table").await;
+    b.click(r##"a[href="#/new-experiment"]"##).await;
+    b.fill("#experiment-name", "checkout test").await;
+    b.find("#experiment-flag")
+        .await
+        .select_by_value("checkout")
+        .await
+        .unwrap();
+    b.fill("#experiment-control", "blue").await;
+    b.fill("#experiment-planned", "2000").await;
+    b.click("#new-experiment button[type=submit]").await;
+    b.until(
+        "the control's error",
+        "!document.querySelector('#experiment-control-error').hidden",
+    )
+    .await;
+    assert!(
+        b.text("#experiment-control-error")
+            .await
+            .contains("not a variant")
+    );
+    b.fill("#experiment-control", "control").await;
+    b.click("#new-experiment button[type=submit]").await;
+    b.until("its page", "document.querySelector('#results-summary')")
+        .await;
+    let id = json(&server.request("GET", "/experiments", None))[0]["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        json(&server.request("GET", &format!("/experiments/{id}"), None))["status"],
+        "draft"
+    );
+    b.click(".title .actions button.primary").await;
+    b.until(
+        "running",
+        "document.querySelector('.actions .pill').textContent === 'running'",
+    )
+    .await;
+
+    // 1,000 units per variant; 100 and 130 of them convert.
+    let mut events = Vec::new();
+    for i in 0..2000 {
+        let variant = if i % 2 == 0 { "control" } else { "treatment" };
+        events.push(json!({"type": "exposure", "flag": "checkout", "unit": format!("u{i}"), "variant": variant}));
+    }
+    for i in 0..2000 {
+        let converts = if i % 2 == 0 {
+            i % 20 == 0
+        } else {
+            i % 20 == 1 || i % 100 == 3 || i % 100 == 5 || i % 100 == 7
+        };
+        if converts {
+            events
+                .push(json!({"type": "conversion", "event": "purchase", "unit": format!("u{i}")}));
+        }
+    }
+    let stored = json(&server.request(
+        "POST",
+        "/events",
+        Some(&json!({"events": events}).to_string()),
+    ));
+    assert_eq!(stored["exposures"], 2000, "{stored}");
+
+    b.until("the results", r#"document.querySelectorAll('svg.chart rect.bar').length === 2 && document.querySelector('tr[data-variant="treatment"] td').textContent === '1,000'"#).await;
+    let rate = b
+        .text(r#"tr[data-variant="control"] td:nth-of-type(2)"#)
+        .await;
+    assert_eq!(rate, "10.0%");
+    let results = json(&server.request("GET", &format!("/experiments/{id}/results"), None));
+    let treatment = results["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "treatment")
+        .unwrap()
+        .clone();
+    let rate = treatment["metrics"]["purchased"]["rate"].as_f64().unwrap();
+    assert_eq!(
+        b.text(r#"tr[data-variant="treatment"] td:nth-of-type(2)"#)
+            .await,
+        format!("{:.1}%", 100.0 * rate)
+    );
+    assert!(b.text("#srm").await.contains("as the weights say"));
+    b.shot("experiment-results").await;
     b.assert_no_console_error().await;
     b.client.close().await.unwrap();
 }

@@ -1,7 +1,7 @@
 // The admin UI: plain ES modules over the JSON API, no build step. This module signs in when
 // the server needs a token, follows the change stream, and shows the screen the URL's fragment
 // names (#/flags, #/flags/NAME, #/new-flag, #/activations, #/activations/ID, #/evaluate,
-// #/history, #/status).
+// #/experiments, #/experiments/ID, #/new-experiment, #/history, #/status).
 
 import { ApiError, get, token } from './api.js';
 import { field, h, keepFocus, replace, showFieldError } from './dom.js';
@@ -9,6 +9,7 @@ import { follow } from './live.js';
 import { store } from './store.js';
 import * as activations from './view-activations.js';
 import * as evaluate from './view-evaluate.js';
+import * as experiments from './view-experiments.js';
 import * as flag from './view-flag.js';
 import * as flags from './view-flags.js';
 import * as history from './view-history.js';
@@ -34,6 +35,10 @@ function screen() {
       return parts[1] ? ['activations', activations.mountEditor, { id: Number(parts[1]) }] : ['activations', activations.mountList, params];
     case 'evaluate':
       return ['evaluate', evaluate.mount, params];
+    case 'experiments':
+      return parts[1] ? ['experiments', experiments.mountResults, { id: Number(parts[1]) }] : ['experiments', experiments.mountList, params];
+    case 'new-experiment':
+      return ['experiments', experiments.mountNew, params];
     case 'history':
       return ['history', history.mount, params];
     case 'status':

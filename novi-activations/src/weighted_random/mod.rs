@@ -162,6 +162,22 @@ impl Activation for WeightedRandomActivation {
         };
         Ok(Decision::from(on).with_variant(Arc::clone(&self.variants[chosen])))
     }
+
+    /// Each variation's share: the differences of the cumulative splits.
+    fn variant_weights(&self) -> Option<Vec<(String, f64)>> {
+        let mut previous = 0.0;
+        Some(
+            self.variants
+                .iter()
+                .zip(&self.cumulative)
+                .map(|(variant, &upto)| {
+                    let weight = upto - previous;
+                    previous = upto;
+                    (variant.name.clone(), weight)
+                })
+                .collect(),
+        )
+    }
 }
 
 impl ActivationClass for WeightedRandomActivation {

@@ -17,7 +17,7 @@ use crate::{
     schema::activations,
 };
 
-fn all(conn: &mut DbConnection) -> Result<Vec<ActivationRow>, Error> {
+pub(super) fn all(conn: &mut DbConnection) -> Result<Vec<ActivationRow>, Error> {
     Ok(activation_rows(
         activations::table
             .select(ACTIVATION_COLUMNS)
@@ -40,7 +40,7 @@ pub(super) fn load(
     .pop())
 }
 
-fn build(rows: &[ActivationRow]) -> ActivationSet {
+pub(super) fn build(rows: &[ActivationRow]) -> ActivationSet {
     ActivationSet::build(rows.iter().map(|row| ActivationSpec {
         id: ActivationId(row.id),
         name: &row.name,

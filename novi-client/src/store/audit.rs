@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::{
     connection::DbConnection,
     error::Error,
+    experiments::ExperimentRecord,
     models::{Actor, AuditEntry, AuditTarget},
     schema::audit_log,
 };
@@ -123,6 +124,42 @@ pub(crate) fn record_activation(
             name: &current.name,
             before: before.map(activation_state),
             after: after.map(activation_state),
+        },
+    )
+}
+
+/// Records an experiment write: its state before and after (`None` when created or deleted).
+pub(crate) fn record_experiment(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    before: Option<&ExperimentRecord>,
+    after: Option<&ExperimentRecord>,
+) -> Result<(), Error> {
+    let Some(current) = after.or(before) else {
+        return Ok(());
+    };
+    let state = |e: &ExperimentRecord| {
+        serde_json::json!({
+            "control": e.control,
+            "flag_id": e.flag_id,
+            "id": e.id,
+            "metrics": e.metrics,
+            "name": e.name,
+            "planned_units": e.planned_units,
+            "status": e.status,
+            "unit_key": e.unit_key,
+        })
+        .to_string()
+    };
+    record(
+        conn,
+        actor,
+        Change {
+            kind: "experiment",
+            id: current.id,
+            name: &current.name,
+            before: before.map(state),
+            after: after.map(state),
         },
     )
 }

@@ -10,6 +10,8 @@
 
 pub(crate) mod activations;
 pub(crate) mod audit;
+pub(crate) mod events;
+pub(crate) mod experiments;
 pub(crate) mod flags;
 pub(crate) mod revert;
 
@@ -331,6 +333,13 @@ pub(crate) fn resync_sequences(conn: &mut DbConnection) -> Result<(), Error> {
     }
     let _ = conn;
     Ok(())
+}
+
+/// Now, in milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Checks a name given to a write.

@@ -6,6 +6,7 @@
 mod concurrency;
 mod connect;
 mod evaluation;
+mod experiments;
 mod migrations;
 mod revert;
 mod writes;

@@ -7,7 +7,7 @@ use crate::{SAMPLE_DATA, db_test};
 
 /// The migrations of each backend: tables, the writers' lock, the audit log, ids, changes, the
 /// audit log's target index.
-const MIGRATIONS: usize = 6;
+const MIGRATIONS: usize = 7;
 
 db_test!(up_down_up, |db| {
     let mut conn = db.conn();
@@ -207,6 +207,10 @@ fn schema_sql_is_what_the_migrations_create() {
         [
             "activations",
             "audit_log",
+            "conversions",
+            "experiments",
+            "exposure_drops",
+            "exposures",
             "flags",
             "flags_activations",
             "novi_write_lock"

@@ -33,9 +33,15 @@ async fn evaluate_all(req: HttpRequest, payload: web::Payload) -> Result<HttpRes
     let stored = state.stored_json();
     let counts = state.metrics.aligned(stored.snapshot());
     let mut outcomes = Vec::with_capacity(stored.len());
+    let expose = state.flags.records_exposures();
     for (i, (flag, evaluation)) in stored.snapshot().evaluate_all(&ctx).enumerate() {
         if let Some(counts) = counts.flag(i) {
             counts.count(&evaluation);
+        }
+        if expose {
+            state
+                .flags
+                .expose(flag, &ctx, evaluation.variant.as_deref());
         }
         check(&flag.name, &evaluation)?;
         outcomes.push(Outcome::from(evaluation));
@@ -58,6 +64,9 @@ async fn evaluate_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpRe
         .ok_or_else(|| ApiError::NotFound(format!("flag `{name}` does not exist")))?;
     state.metrics.evaluated(&name, &evaluation);
     check(&name, &evaluation)?;
+    state
+        .flags
+        .expose(flag, &ctx, evaluation.variant.as_deref());
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(render::evaluated_flag(flag, &evaluation)))

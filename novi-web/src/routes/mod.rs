@@ -4,6 +4,8 @@
 mod activations;
 mod audit;
 mod evaluated;
+mod events;
+mod experiments;
 mod flags;
 mod health;
 mod ofrep;
@@ -47,6 +49,9 @@ pub enum Access {
     Read,
     /// An admin token: writing, and the audit log.
     Admin,
+    /// A client or an admin token, whenever the server has any token: reporting events
+    /// (`POST /events`), which stores data but changes no flag.
+    Ingest,
 }
 
 /// A route: its path pattern, and the methods it answers with who may call each. `HEAD` is
@@ -119,6 +124,20 @@ pub const ROUTES: &[Route] = &[
         ],
     ),
     route("/audit", &[("GET", Access::Admin)]),
+    route(
+        "/experiments",
+        &[("GET", Access::Read), ("POST", Access::Admin)],
+    ),
+    route(
+        "/experiments/{id}",
+        &[
+            ("GET", Access::Read),
+            ("PUT", Access::Admin),
+            ("DELETE", Access::Admin),
+        ],
+    ),
+    route("/experiments/{id}/results", &[("GET", Access::Read)]),
+    route("/events", &[("POST", Access::Ingest)]),
     route("/audit/{id}/revert", &[("POST", Access::Admin)]),
     route("/health", &[("GET", Access::Open)]),
     route("/metrics", &[("GET", Access::Read)]),
@@ -155,6 +174,8 @@ impl MatchedRoute {
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     flags::configure(cfg);
     evaluated::configure(cfg);
+    events::configure(cfg);
+    experiments::configure(cfg);
     activations::configure(cfg);
     audit::configure(cfg);
     health::configure(cfg);

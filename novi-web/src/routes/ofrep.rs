@@ -129,6 +129,9 @@ async fn evaluate_flag(req: HttpRequest, payload: web::Payload) -> Result<HttpRe
         .response(Some(&key)));
     };
     state.metrics.evaluated(&key, &evaluation);
+    state
+        .flags
+        .expose(flag, &ctx, evaluation.variant.as_deref());
     Ok(match evaluation_json(flag, &evaluation) {
         Ok(body) => HttpResponse::Ok().json(body),
         Err(failure) => failure.response(Some(&key)),
@@ -143,12 +146,18 @@ async fn evaluate_all(req: HttpRequest, payload: web::Payload) -> Result<HttpRes
     };
     let snapshot = state.snapshot();
     let counts = state.metrics.aligned(&snapshot);
+    let expose = state.flags.records_exposures();
     let flags: Vec<Value> = snapshot
         .evaluate_all(&ctx)
         .enumerate()
         .map(|(i, (flag, evaluation))| {
             if let Some(counts) = counts.flag(i) {
                 counts.count(&evaluation);
+            }
+            if expose {
+                state
+                    .flags
+                    .expose(flag, &ctx, evaluation.variant.as_deref());
             }
             evaluation_json(flag, &evaluation)
                 .unwrap_or_else(|failure| failure.to_json(Some(&flag.name)))

@@ -57,6 +57,7 @@ const ASSETS: &[Asset] = &[
     asset!("view-flag.js", JS),
     asset!("view-activations.js", JS),
     asset!("view-evaluate.js", JS),
+    asset!("view-experiments.js", JS),
     asset!("view-history.js", JS),
     asset!("view-status.js", JS),
 ];

@@ -323,7 +323,13 @@ fn access_follows_the_matched_route_whatever_the_spelling() {
                                 (novi_web::Access::Read, "nobody") if with_client_tokens => {
                                     Some(401)
                                 }
-                                (novi_web::Access::Admin, "nobody") => Some(401),
+                                (novi_web::Access::Admin | novi_web::Access::Ingest, "nobody") => {
+                                    Some(401)
+                                }
+                                // Without client tokens, a client token is no token of ours.
+                                (novi_web::Access::Ingest, "client") if !with_client_tokens => {
+                                    Some(403)
+                                }
                                 (novi_web::Access::Admin, "client") => Some(403),
                                 _ => None,
                             };

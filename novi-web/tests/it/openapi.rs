@@ -48,6 +48,7 @@ fn access_name(access: Access) -> &'static str {
         Access::Open => "open",
         Access::Read => "read",
         Access::Admin => "admin",
+        Access::Ingest => "ingest",
         other => panic!("{other:?} is not documented"),
     }
 }

@@ -1,0 +1,279 @@
+//! Recording exposures and conversions off the hot path: an evaluation hands a record to a
+//! bounded queue (never waiting: a full queue drops the record and counts it), and a thread of
+//! its own stores the queue in batches, each in one transaction that does not take the writers'
+//! lock. What is queued is stored on a graceful stop ([`Recorder::flush`]); a process killed
+//! outright loses at most the queue.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+        mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError},
+    },
+    thread,
+    time::{Duration, Instant},
+};
+
+use crate::{
+    connection::Pool,
+    store::events::{self, NewConversion, NewExposure},
+};
+
+/// Records the queue holds at most.
+pub(crate) const QUEUE_CAPACITY: usize = 100_000;
+
+/// Records stored per transaction at most.
+const BATCH: usize = 5_000;
+
+/// How long a record waits in the queue at most before its batch is stored.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
+
+/// Attempts to store one batch before its exposures count as dropped.
+const ATTEMPTS: u32 = 5;
+
+/// One thing to store.
+#[derive(Debug)]
+pub(crate) enum Record {
+    Exposure(NewExposure),
+    Conversion(NewConversion),
+}
+
+enum Message {
+    Record(Record),
+    /// Store everything queued, then answer.
+    Flush(mpsc::Sender<()>),
+}
+
+/// Counts of what could not be recorded.
+#[derive(Debug, Default)]
+struct Dropped {
+    /// Exposures per experiment, not yet stored in `exposure_drops`.
+    pending: Mutex<HashMap<i32, u64>>,
+    /// Every record dropped since start (for `/metrics`).
+    total: AtomicU64,
+}
+
+impl Dropped {
+    fn count(&self, record: &Record) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        if let Record::Exposure(exposure) = record
+            && let Ok(mut pending) = self.pending.lock()
+        {
+            *pending.entry(exposure.experiment_id).or_default() += 1;
+        }
+    }
+
+    fn take(&self) -> Vec<(i32, u64)> {
+        self.pending
+            .lock()
+            .map(|mut pending| pending.drain().collect())
+            .unwrap_or_default()
+    }
+
+    fn put_back(&self, drops: &[(i32, u64)]) {
+        if let Ok(mut pending) = self.pending.lock() {
+            for &(experiment, n) in drops {
+                *pending.entry(experiment).or_default() += n;
+            }
+        }
+    }
+}
+
+/// The (experiment, unit) pairs this process has queued lately, so that a unit evaluated again
+/// and again is queued once: a direct-mapped table of 262,144 hashes (2 MiB), read and written
+/// without a lock. Two pairs that fall on one slot evict each other, and the evicted one is
+/// queued again when next seen (the database keeps each unit's first exposure, so that costs a
+/// row ignored, nothing more).
+#[derive(Debug)]
+pub(crate) struct Seen {
+    slots: Box<[AtomicU64]>,
+}
+
+const SEEN_SLOTS: usize = 1 << 18;
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen {
+            slots: (0..SEEN_SLOTS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+}
+
+impl Seen {
+    /// Whether `unit` was not queued for `experiment` lately (and marks it queued).
+    pub(crate) fn first(&self, experiment: i32, unit: &str) -> bool {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = rustc_hash::FxHasher::default();
+        experiment.hash(&mut hasher);
+        unit.hash(&mut hasher);
+        // 0 marks an empty slot.
+        let hash = hasher.finish().max(1);
+        let slot = &self.slots[(hash >> 40) as usize % SEEN_SLOTS];
+        if slot.load(Ordering::Relaxed) == hash {
+            return false;
+        }
+        slot.store(hash, Ordering::Relaxed);
+        true
+    }
+}
+
+/// The queue and its thread. Dropping the last sender (the client) stores what is queued and
+/// ends the thread.
+#[derive(Debug)]
+pub(crate) struct Recorder {
+    queue: SyncSender<Message>,
+    dropped: Arc<Dropped>,
+    /// The exposures queued lately.
+    pub(crate) seen: Seen,
+}
+
+impl Recorder {
+    /// Starts the thread that stores records through `pool`.
+    pub(crate) fn start(pool: Pool) -> Recorder {
+        let (queue, received) = mpsc::sync_channel(QUEUE_CAPACITY);
+        let dropped = Arc::new(Dropped::default());
+        let counts = Arc::clone(&dropped);
+        let spawned = thread::Builder::new()
+            .name("novi-recorder".to_owned())
+            .spawn(move || run(&pool, &received, &counts));
+        if let Err(err) = spawned {
+            log::error!("cannot start the exposure recorder, nothing will be recorded: {err}");
+        }
+        Recorder {
+            queue,
+            dropped,
+            seen: Seen::default(),
+        }
+    }
+
+    /// Queues `record`; when the queue is full it is dropped and counted. Never waits.
+    pub(crate) fn record(&self, record: Record) -> bool {
+        match self.queue.try_send(Message::Record(record)) {
+            Ok(()) => true,
+            Err(TrySendError::Full(Message::Record(record)))
+            | Err(TrySendError::Disconnected(Message::Record(record))) => {
+                self.dropped.count(&record);
+                false
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Stores everything queued so far; waits at most `timeout`. Whether it was all stored.
+    pub(crate) fn flush(&self, timeout: Duration) -> bool {
+        let (done, stored) = mpsc::channel();
+        let deadline = Instant::now() + timeout;
+        let mut message = Message::Flush(done);
+        // The queue may be full: wait for room, within the timeout.
+        loop {
+            match self.queue.try_send(message) {
+                Ok(()) => break,
+                Err(TrySendError::Full(back)) if Instant::now() < deadline => {
+                    message = back;
+                    thread::sleep(Duration::from_millis(5));
+                }
+                Err(_) => return false,
+            }
+        }
+        stored
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .is_ok()
+    }
+
+    /// Records dropped since start.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.total.load(Ordering::Relaxed)
+    }
+}
+
+fn run(pool: &Pool, received: &Receiver<Message>, dropped: &Dropped) {
+    let mut batch: Vec<Record> = Vec::new();
+    let mut oldest: Option<Instant> = None;
+    let mut failing = false;
+    loop {
+        let wait = oldest.map_or(Duration::from_secs(3600), |at| {
+            FLUSH_EVERY.saturating_sub(at.elapsed())
+        });
+        let mut flushed = None;
+        match received.recv_timeout(wait) {
+            Ok(Message::Record(record)) => {
+                batch.push(record);
+                oldest.get_or_insert_with(Instant::now);
+                if batch.len() < BATCH {
+                    continue;
+                }
+            }
+            Ok(Message::Flush(done)) => {
+                // Everything sent before the flush is already queued ahead of it.
+                while let Ok(Message::Record(record)) = received.try_recv() {
+                    batch.push(record);
+                }
+                flushed = Some(done);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                store_all(pool, &mut batch, dropped, &mut failing);
+                return;
+            }
+        }
+        store_all(pool, &mut batch, dropped, &mut failing);
+        oldest = None;
+        if let Some(done) = flushed {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Stores `batch` (in slices of [`BATCH`]), retrying a failed transaction a few times with a
+/// pause; what still fails is dropped and counted.
+fn store_all(pool: &Pool, batch: &mut Vec<Record>, dropped: &Dropped, failing: &mut bool) {
+    let drops = dropped.take();
+    if batch.is_empty() && drops.is_empty() {
+        return;
+    }
+    let mut exposures = Vec::new();
+    let mut conversions = Vec::new();
+    for record in batch.drain(..) {
+        match record {
+            Record::Exposure(e) => exposures.push(e),
+            Record::Conversion(c) => conversions.push(c),
+        }
+    }
+    for attempt in 1..=ATTEMPTS {
+        let stored = pool
+            .get()
+            .map_err(|cause| crate::Error::Pool { cause })
+            .and_then(|mut conn| events::store(&mut conn, &exposures, &conversions, &drops));
+        match stored {
+            Ok(_) => {
+                if *failing {
+                    log::info!("recording exposures works again");
+                    *failing = false;
+                }
+                return;
+            }
+            Err(err) => {
+                if !*failing {
+                    log::warn!("recording exposures failed (retrying): {err}");
+                    *failing = true;
+                }
+                if attempt < ATTEMPTS {
+                    thread::sleep(Duration::from_millis(100 << attempt));
+                }
+            }
+        }
+    }
+    log::warn!(
+        "dropped {} exposures and {} conversions that could not be stored",
+        exposures.len(),
+        conversions.len()
+    );
+    dropped.put_back(&drops);
+    for exposure in exposures {
+        dropped.count(&Record::Exposure(exposure));
+    }
+    dropped
+        .total
+        .fetch_add(conversions.len() as u64, Ordering::Relaxed);
+}
