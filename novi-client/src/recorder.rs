@@ -277,3 +277,57 @@ fn store_all(pool: &Pool, batch: &mut Vec<Record>, dropped: &Dropped, failing: &
         .total
         .fetch_add(conversions.len() as u64, Ordering::Relaxed);
 }
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+    use crate::url::{DatabaseUrl, UrlDialect};
+
+    fn exposure(unit: usize) -> Record {
+        Record::Exposure(NewExposure {
+            experiment_id: 7,
+            unit: format!("u{unit}"),
+            variant: "a".to_owned(),
+            at_ms: 0,
+        })
+    }
+
+    /// A database that cannot be opened holds the thread in its retries: the queue fills, and
+    /// what does not fit is dropped at once (never waited for) and counted, per experiment.
+    #[test]
+    fn a_full_queue_drops_and_counts_without_waiting() {
+        let url = DatabaseUrl::parse(
+            "sqlite:///nonexistent-folder/novi/recorder.db",
+            UrlDialect::Rust,
+        )
+        .unwrap();
+        let recorder = Recorder::start(crate::connection::pool(
+            &url,
+            1,
+            Duration::from_millis(50),
+            false,
+        ));
+        // Were `record` to wait for room, this loop would never end (nothing drains the queue).
+        let mut refused = 0;
+        for unit in 0..QUEUE_CAPACITY + BATCH + 1_000 {
+            if !recorder.record(exposure(unit)) {
+                refused += 1;
+            }
+        }
+        assert!(refused >= 1_000, "{refused}");
+        assert_eq!(recorder.dropped(), refused as u64);
+        let pending: u64 = recorder.dropped.take().iter().map(|(_, n)| n).sum();
+        assert_eq!(pending, refused as u64, "counted against experiment 7");
+        // A flush gives up within its timeout.
+        assert!(!recorder.flush(Duration::from_millis(100)));
+    }
+
+    #[test]
+    fn a_unit_is_queued_once_lately() {
+        let seen = Seen::default();
+        assert!(seen.first(1, "u1"));
+        assert!(!seen.first(1, "u1"));
+        assert!(seen.first(2, "u1"), "another experiment");
+        assert!(seen.first(1, "u2"));
+    }
+}

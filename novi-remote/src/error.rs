@@ -48,6 +48,14 @@ pub enum Error {
         /// The reason.
         cause: std::io::Error,
     },
+    /// A background thread could not be started.
+    #[error("cannot start the thread `{name}`: {source}")]
+    Thread {
+        /// The thread's name.
+        name: &'static str,
+        /// Why.
+        source: std::io::Error,
+    },
     /// No snapshot at all: the server could not be read at start, and there is no usable
     /// backup file.
     #[error("no snapshot to start from: {server}{}", backup_note(backup))]

@@ -1,5 +1,5 @@
-//! The two requests a remote client makes: `GET /snapshot` (with `If-None-Match`), and
-//! `GET /stream`, read one event at a time.
+//! The requests a remote client makes: `GET /snapshot` (with `If-None-Match`), `GET /stream`,
+//! read one event at a time, and `POST /events` when it reports exposures and conversions.
 
 use std::{
     io::{BufRead, BufReader, Read},
@@ -76,7 +76,10 @@ impl Server {
     }
 
     fn get(&self, path: &str) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
-        let request = self.agent.get(self.url(path));
+        self.authorized(self.agent.get(self.url(path)))
+    }
+
+    fn authorized<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
         match &self.token {
             Some(token) => request.header("Authorization", format!("Bearer {token}")),
             None => request,
@@ -123,6 +126,27 @@ impl Server {
                 url,
                 reader: BufReader::new(Box::new(response.into_body().into_reader())),
             }),
+            status => Err(status_error(&url, status, response.body_mut())),
+        }
+    }
+
+    /// `POST /events` with `body` (`{"events": [...]}`), the whole request taking at most
+    /// `within` when given (else the agent's timeouts apply).
+    pub(crate) fn post_events(&self, body: &[u8], within: Option<Duration>) -> Result<(), Error> {
+        let url = self.url("/events");
+        let mut request = self
+            .authorized(self.agent.post(&url))
+            .header("Content-Type", "application/json");
+        if within.is_some() {
+            request = request.config().timeout_global(within).build();
+        }
+        let mut response = request.send(body).map_err(|err| unreachable(&url, &err))?;
+        match response.status().as_u16() {
+            200..=299 => {
+                // Read to the end, so that the connection can serve the next batch.
+                let _ = response.body_mut().with_config().limit(4096).read_to_vec();
+                Ok(())
+            }
             status => Err(status_error(&url, status, response.body_mut())),
         }
     }

@@ -41,12 +41,39 @@
 //! your own crates'). A stored activation of a class the process lacks makes only the flags
 //! that use it off, with the reason ([`Reason::ActivationError`]); the client logs which
 //! classes are missing.
+//!
+//! # Experiments: exposures and conversions
+//!
+//! With [`RemoteBuilder::report_events`], the client tells its server (`POST /events`, with
+//! its token) which variant each unit saw, and what units did:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use novi_core::context;
+//! use novi_remote::RemoteClient;
+//!
+//! let flags = RemoteClient::builder("http://127.0.0.1:8080")
+//!     .token("client-secret")
+//!     .report_events(true)
+//!     .connect()?;
+//! // Reports the exposure of user-7 to the variant it is shown (once per process).
+//! let variant = flags.variant("checkout", &context! {"userId": "user-7"});
+//! // …
+//! flags.track("user-7", "purchase", Some(42.0));
+//! flags.flush(Duration::from_secs(5)); // before exiting, for instance
+//! # Ok::<(), novi_remote::error::Error>(())
+//! ```
+//!
+//! Evaluations never wait for the server: events go to a bounded queue, and one background
+//! thread per client sends them in batches. See [`RemoteBuilder::report_events`] for the bounds
+//! and for what happens when the server is down or refuses them.
 
 #![deny(missing_docs)]
 
 mod backup;
 pub mod error;
 mod http;
+mod report;
 
 use std::{
     collections::BTreeSet,
@@ -76,6 +103,7 @@ use tokio::sync::watch;
 use crate::{
     error::Error,
     http::{Fetched, Server},
+    report::Reporter,
 };
 
 /// How often a client without a working stream asks for the snapshot, unless configured
@@ -89,6 +117,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a stream may stay silent before it is taken for dead: the server sends a
 /// keep-alive comment every 15 s by default.
 pub const DEFAULT_STREAM_SILENCE: Duration = Duration::from_secs(40);
+
+/// The context key that names a unit in reported exposures, unless configured otherwise (the
+/// default `unit_key` of the server's experiments).
+pub const DEFAULT_UNIT_KEY: &str = "userId";
 
 /// How the client is following its server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +163,8 @@ pub struct RemoteBuilder {
     poll_interval: Duration,
     timeout: Duration,
     silence: Duration,
+    report_events: bool,
+    unit_key: String,
 }
 
 impl RemoteBuilder {
@@ -174,8 +208,49 @@ impl RemoteBuilder {
         self
     }
 
+    /// Reports exposures and conversions to the server's `POST /events` (default: no), for its
+    /// experiments. The server must take the client's token (any client or admin token), or
+    /// have no token at all.
+    ///
+    /// - Each evaluation through this client ([`RemoteClient::evaluate`],
+    ///   [`RemoteClient::variant`], [`RemoteClient::is_enabled`],
+    ///   [`RemoteClient::evaluate_all`]) whose answer has a variant reports the exposure of the
+    ///   unit the context names (see [`RemoteBuilder::unit_key`]) to that variant, once per
+    ///   flag and unit in this process. The client remembers up to 100,000 (flag, unit) pairs
+    ///   (about 1 MB); past that it forgets a sixteenth of them at a time, which may then be
+    ///   reported again (the server counts a unit's first exposure only). The server ignores
+    ///   exposures of flags that no running experiment uses. Evaluations that read the snapshot without the client
+    ///   ([`RemoteClient::snapshot`], the [`Source`] trait: an OpenFeature provider,
+    ///   `novi_client::flag`) report nothing.
+    /// - [`RemoteClient::track`] reports a conversion.
+    /// - Events wait in a queue of at most 10,000, which never blocks an evaluation: beyond it,
+    ///   events are dropped and counted ([`RemoteClient::dropped_events`]). A background
+    ///   thread sends them in batches of up to 1,000 events (and 512 KiB), at least every
+    ///   second.
+    /// - A batch that fails (the server cannot be reached, or answers 5xx, 408 or 429) is sent
+    ///   again after a growing pause, 5 times in all, then dropped and counted; a batch the
+    ///   server refuses (another 4xx: a bad token, an event it does not take, such as a variant
+    ///   the flag no longer has) is dropped at once. The first failure and the recovery are
+    ///   logged, not each attempt.
+    /// - When the client is dropped, its thread sends what is queued, for at most about a
+    ///   second, which the drop waits for; [`RemoteClient::flush`] sends it sooner.
+    pub fn report_events(mut self, report: bool) -> Self {
+        self.report_events = report;
+        self
+    }
+
+    /// The context key that names a unit in exposures (default `userId`). It must be the
+    /// `unit_key` of the server's experiments: their results count the units it names. A
+    /// string is the unit as it is, a number its JSON text; a context without the key, or with
+    /// another value, or with a string the server does not take (empty, or over 255
+    /// characters) reports no exposure.
+    pub fn unit_key(mut self, key: impl Into<String>) -> Self {
+        self.unit_key = key.into();
+        self
+    }
+
     /// Loads the first snapshot (from the server, else from the backup file) and starts
-    /// following the server.
+    /// following the server, and reporting events when asked to.
     pub fn connect(self) -> Result<RemoteClient, Error> {
         let server = Server::new(&self.url, self.token, self.timeout, self.silence)?;
         let first = fetch_document(&server, None).and_then(|fetched| {
@@ -231,9 +306,15 @@ impl RemoteBuilder {
             }
         };
         let started_failing = cell.failing();
+        let reporter = if self.report_events {
+            Some(Reporter::start(server.clone(), self.unit_key)?)
+        } else {
+            None
+        };
         let (stop, stopped) = mpsc::channel();
         let inner = Arc::new(Inner {
             cell,
+            reporter,
             server,
             backup: self.backup,
             upstream: AtomicU8::new(if started_failing { 2 } else { 1 }),
@@ -257,6 +338,8 @@ pub struct RemoteClient {
 #[derive(Debug)]
 struct Inner {
     cell: SnapshotCell,
+    /// Where exposures and conversions go, when the client reports them.
+    reporter: Option<Reporter>,
     server: Server,
     backup: Option<PathBuf>,
     /// An [`Upstream`], as a number.
@@ -279,6 +362,8 @@ impl RemoteClient {
             poll_interval: DEFAULT_POLL_INTERVAL,
             timeout: DEFAULT_TIMEOUT,
             silence: DEFAULT_STREAM_SILENCE,
+            report_events: false,
+            unit_key: DEFAULT_UNIT_KEY.to_owned(),
         }
     }
 
@@ -302,26 +387,75 @@ impl RemoteClient {
         self.inner.cell.subscribe()
     }
 
-    /// Whether the flag is on for `ctx`. An unknown flag is off.
+    /// Whether the flag is on for `ctx`. An unknown flag is off. Reports the exposure when
+    /// the flag chose a variant ([`RemoteBuilder::report_events`]).
     #[inline]
     pub fn is_enabled(&self, name: &str, ctx: &Context) -> bool {
-        self.inner.cell.is_enabled(name, ctx)
+        self.evaluate(name, ctx).is_some_and(|e| e.enabled)
     }
 
-    /// The answer for the flag and why; `None` for an unknown flag.
+    /// The answer for the flag and why; `None` for an unknown flag. Reports the exposure when
+    /// the flag chose a variant ([`RemoteBuilder::report_events`]).
     #[inline]
     pub fn evaluate(&self, name: &str, ctx: &Context) -> Option<Evaluation> {
-        self.inner.cell.evaluate(name, ctx)
+        let evaluation = self.inner.cell.evaluate(name, ctx);
+        if let Some(reporter) = &self.inner.reporter
+            && let Some(variant) = evaluation.as_ref().and_then(|e| e.variant.as_deref())
+        {
+            reporter.expose(name, ctx, variant);
+        }
+        evaluation
     }
 
-    /// The variant chosen for the caller, when the flag is on and chooses variants.
+    /// The variant chosen for the caller, when the flag is on and chooses variants. Reports
+    /// the exposure ([`RemoteBuilder::report_events`]).
     pub fn variant(&self, name: &str, ctx: &Context) -> Option<Arc<Variant>> {
-        self.inner.cell.variant(name, ctx)
+        self.evaluate(name, ctx).and_then(|e| e.variant)
     }
 
-    /// Every flag with its answer, in id order.
+    /// Every flag with its answer, in id order. Reports the exposure to each variant chosen
+    /// ([`RemoteBuilder::report_events`]).
     pub fn evaluate_all(&self, ctx: &Context) -> Vec<(FlagRecord, Evaluation)> {
-        self.inner.cell.evaluate_all(ctx)
+        let all = self.inner.cell.evaluate_all(ctx);
+        if let Some(reporter) = &self.inner.reporter {
+            for (flag, evaluation) in &all {
+                if let Some(variant) = &evaluation.variant {
+                    reporter.expose(&flag.name, ctx, variant);
+                }
+            }
+        }
+        all
+    }
+
+    /// Reports a conversion: `unit` did `event`, with `value` for mean metrics (an amount, a
+    /// duration). Queued without waiting, and sent in the background (see
+    /// [`RemoteBuilder::report_events`]); each call counts once, even when a batch is sent
+    /// again. `false` when the client does not report events, when the queue was full (the
+    /// event is dropped and counted), or when the server would refuse the event: `unit` or
+    /// `event` empty or over 255 characters, or `value` not finite.
+    pub fn track(&self, unit: &str, event: &str, value: Option<f64>) -> bool {
+        self.inner
+            .reporter
+            .as_ref()
+            .is_some_and(|reporter| reporter.track(unit, event, value))
+    }
+
+    /// Sends every event queued so far now, and waits for the server's answers, at most
+    /// `timeout` (a batch that fails is sent again within that time, as in the background).
+    /// `true` when every batch since the previous flush reached the server (and when the
+    /// client does not report events); `false` when one was dropped (see
+    /// [`RemoteClient::dropped_events`]) or the time ran out.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        self.inner
+            .reporter
+            .as_ref()
+            .is_none_or(|reporter| reporter.flush(timeout))
+    }
+
+    /// How many events were dropped since the client started: the queue was full, or the
+    /// server did not take their batch. 0 when the client does not report events.
+    pub fn dropped_events(&self) -> u64 {
+        self.inner.reporter.as_ref().map_or(0, Reporter::dropped)
     }
 
     /// Fetches the snapshot now (a 304 when it is current). On failure the last snapshot

@@ -119,6 +119,8 @@ struct UnitsRow {
 struct MetricRow {
     #[diesel(sql_type = Text)]
     variant: String,
+    #[diesel(sql_type = Text)]
+    event: String,
     #[diesel(sql_type = BigInt)]
     converted: i64,
     #[diesel(sql_type = Double)]
@@ -131,14 +133,58 @@ struct MetricRow {
 const UNITS: &str = "SELECT variant, COUNT(*) AS units FROM exposures WHERE experiment_id = $1 \
      GROUP BY variant";
 
-/// Per variant, over the units with at least one `event` at or after their first exposure: how
-/// many, and the sum and sum of squares of their totals (an event without a value counts 1).
-const METRIC: &str = "SELECT t.variant AS variant, COUNT(*) AS converted, SUM(t.total) AS total, \
-     SUM(t.total * t.total) AS total_sq FROM (\
-     SELECT e.variant AS variant, e.unit AS unit, SUM(COALESCE(c.value, 1e0)) AS total \
-     FROM exposures e JOIN conversions c ON c.unit = e.unit AND c.at_ms >= e.at_ms \
-     WHERE e.experiment_id = $1 AND c.event = $2 GROUP BY e.variant, e.unit) t \
-     GROUP BY t.variant";
+/// Per variant and event (of those listed at `{events}`), over the units with at least one such
+/// event at or after their first exposure: how many, and the sum and sum of squares of their
+/// totals (an event without a value counts 1). One join serves every metric.
+const METRICS: &str = "SELECT t.variant AS variant, t.event AS event, COUNT(*) AS converted, \
+     SUM(t.total) AS total, SUM(t.total * t.total) AS total_sq FROM (\
+     SELECT e.variant AS variant, c.event AS event, e.unit AS unit, \
+     SUM(COALESCE(c.value, 1e0)) AS total \
+     FROM conversions c JOIN exposures e ON e.experiment_id = $1 AND e.unit = c.unit \
+     AND c.at_ms >= e.at_ms WHERE c.event IN ({events}) GROUP BY e.variant, c.event, e.unit) t \
+     GROUP BY t.variant, t.event";
+
+/// Runs [`METRICS`] for `events` with the dialect's placeholders.
+fn metric_rows(
+    conn: &mut DbConnection,
+    experiment: i32,
+    events: &[&str],
+) -> Result<Vec<MetricRow>, Error> {
+    macro_rules! run {
+        ($c:expr, $backend:ty, $numbered:expr) => {{
+            let placeholders: Vec<String> = (0..events.len())
+                .map(|i| {
+                    if $numbered {
+                        format!("${}", i + 2)
+                    } else {
+                        "?".to_owned()
+                    }
+                })
+                .collect();
+            let sql = METRICS.replace("{events}", &placeholders.join(", "));
+            let sql = if $numbered {
+                sql
+            } else {
+                sql.replace("$1", "?")
+            };
+            let mut query = diesel::sql_query(sql)
+                .into_boxed::<$backend>()
+                .bind::<Integer, _>(experiment);
+            for event in events {
+                query = query.bind::<Text, _>(*event);
+            }
+            query.load::<MetricRow>($c)?
+        }};
+    }
+    Ok(match conn {
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => run!(c, diesel::pg::Pg, true),
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => run!(c, diesel::sqlite::Sqlite, false),
+        #[cfg(feature = "mysql")]
+        DbConnection::Mysql(c) => run!(c, diesel::mysql::Mysql, false),
+    })
+}
 
 /// `sql` for `conn`'s backend: PostgreSQL numbers its placeholders, the others write `?`.
 fn dialect(conn: &DbConnection, sql: &str) -> String {
@@ -146,15 +192,25 @@ fn dialect(conn: &DbConnection, sql: &str) -> String {
         #[cfg(feature = "postgres")]
         DbConnection::Postgres(_) => sql.to_owned(),
         #[allow(unreachable_patterns)]
-        _ => sql.replace("$1", "?").replace("$2", "?"),
+        _ => sql.replace("$1", "?"),
     }
 }
 
-/// What the database holds for experiment `e`: per variant, its units and each metric's sums.
+/// What the database holds for experiment `e`: per variant, its units and each metric's sums,
+/// read in one transaction (on PostgreSQL with room to hash the join in memory: 128 MiB).
 pub(crate) fn totals(
     conn: &mut DbConnection,
     e: &ExperimentRecord,
 ) -> Result<ExperimentTotals, Error> {
+    conn.transaction(|conn| totals_in(conn, e))
+}
+
+fn totals_in(conn: &mut DbConnection, e: &ExperimentRecord) -> Result<ExperimentTotals, Error> {
+    #[cfg(feature = "postgres")]
+    if matches!(conn, DbConnection::Postgres(_)) {
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute("SET LOCAL work_mem = '128MB'")?;
+    }
     let units: Vec<UnitsRow> = diesel::sql_query(dialect(conn, UNITS))
         .bind::<Integer, _>(e.id)
         .load(conn)?;
@@ -167,26 +223,36 @@ pub(crate) fn totals(
         })
         .collect();
     variants.sort_by(|a, b| a.variant.cmp(&b.variant));
-    for (at, metric) in e.metrics.iter().enumerate() {
-        let rows: Vec<MetricRow> = diesel::sql_query(dialect(conn, METRIC))
-            .bind::<Integer, _>(e.id)
-            .bind::<Text, _>(&metric.event)
-            .load(conn)?;
-        for row in rows {
-            if let Some(variant) = variants.iter_mut().find(|v| v.variant == row.variant) {
-                variant.metrics[at] = MetricTotals {
-                    converted: u64::try_from(row.converted).unwrap_or(0),
-                    // A conversion metric counts units: its sums are the units themselves.
-                    sum: match metric.kind {
-                        MetricKind::Conversion => row.converted as f64,
-                        MetricKind::Mean => row.total,
-                    },
-                    sum_squares: match metric.kind {
-                        MetricKind::Conversion => row.converted as f64,
-                        MetricKind::Mean => row.total_sq,
-                    },
-                };
+    let mut events: Vec<&str> = e.metrics.iter().map(|m| m.event.as_str()).collect();
+    events.sort_unstable();
+    events.dedup();
+    let rows = if events.is_empty() {
+        Vec::new()
+    } else {
+        metric_rows(conn, e.id, &events)?
+    };
+    for row in rows {
+        let Some(variant) = variants.iter_mut().find(|v| v.variant == row.variant) else {
+            continue;
+        };
+        for (at, metric) in e.metrics.iter().enumerate() {
+            if metric.event != row.event {
+                continue;
             }
+            let converted = u64::try_from(row.converted).unwrap_or(0);
+            // A conversion metric counts units: its sums are the units themselves.
+            variant.metrics[at] = match metric.kind {
+                MetricKind::Conversion => MetricTotals {
+                    converted,
+                    sum: converted as f64,
+                    sum_squares: converted as f64,
+                },
+                MetricKind::Mean => MetricTotals {
+                    converted,
+                    sum: row.total,
+                    sum_squares: row.total_sq,
+                },
+            };
         }
     }
     let dropped: u64 = exposure_drops::table
