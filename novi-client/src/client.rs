@@ -7,7 +7,7 @@ use std::{
 };
 
 use arc_swap::ArcSwap;
-use novi_core::{ActivationId, Context, Variant};
+use novi_core::{ActivationId, Context, RuntimeClasses, Variant};
 use novi_snapshot::{
     Source,
     cell::SnapshotCell,
@@ -145,6 +145,7 @@ pub struct ClientBuilder {
     refresh_interval: Option<Duration>,
     watch_changes: bool,
     record_exposures: bool,
+    runtime_classes: Option<Arc<dyn RuntimeClasses>>,
 }
 
 impl ClientBuilder {
@@ -199,6 +200,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Builds activations of classes that the link-time registry does not know through
+    /// `classes` (activations written in another language, registered while the program runs;
+    /// see [`RuntimeClasses`]). Every snapshot this client builds consults them. Writes still
+    /// check activations against the link-time registry only: link such an activation to a
+    /// flag with `force`.
+    pub fn runtime_classes(mut self, classes: Arc<dyn RuntimeClasses>) -> Self {
+        self.runtime_classes = Some(classes);
+        self
+    }
+
     /// Connects, migrates if asked, and loads the first snapshot. The first connection is
     /// made directly, so a wrong URL or an unreachable server reports the driver's reason.
     pub fn connect(self) -> Result<Client, Error> {
@@ -219,7 +230,10 @@ impl ClientBuilder {
                 log::info!("applied {ran} migration(s) to {}", self.url);
             }
         }
-        let snapshot = Snapshot::build(store::load_rows(&mut conn)?);
+        let snapshot = Snapshot::build_with(
+            store::load_rows(&mut conn)?,
+            self.runtime_classes.as_deref(),
+        );
         let running = load_running(&mut conn);
         drop(conn);
         for conflict in novi_core::registry::conflicts() {
@@ -235,7 +249,10 @@ impl ClientBuilder {
         };
         let inner = Arc::new(Inner {
             url: self.url,
-            cell: SnapshotCell::new(snapshot),
+            cell: match self.runtime_classes {
+                Some(classes) => SnapshotCell::with_runtime_classes(snapshot, classes),
+                None => SnapshotCell::new(snapshot),
+            },
             write_lock: Mutex::new(()),
             write_timeout: self.write_timeout,
             refresh_lock: Mutex::new(()),
@@ -941,6 +958,7 @@ impl ClientBuilder {
             refresh_interval: None,
             watch_changes: false,
             record_exposures: false,
+            runtime_classes: None,
         }
     }
 }

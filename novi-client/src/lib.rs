@@ -97,7 +97,10 @@ pub use novi_snapshot::{
     snapshot::{Evaluation, Reason, Snapshot},
 };
 
-pub use novi_core::{ActivationId, Context, Payload, PayloadKind, Variant, context};
+pub use novi_core::{
+    Activation, ActivationId, ActivationSpec, BuildError, Context, Payload, PayloadKind,
+    RuntimeClasses, Variant, context,
+};
 pub use novi_macros::enabled;
 
 /// Used by `#[enabled]`; not a public API.

@@ -133,6 +133,21 @@ impl<'a> Definition<'a> {
     }
 }
 
+/// Activation classes known only at run time — a host language's, such as Python's — that
+/// [`ActivationSet::build_with`] consults for a `class_name` the link-time
+/// [registry](crate::registry) does not know (the registry wins where both know a name). They
+/// build leaf activations from the stored row; the registry itself stays what the binary
+/// linked, and nothing global changes: each set of run-time classes is passed where activations
+/// are built.
+pub trait RuntimeClasses: Send + Sync + std::fmt::Debug {
+    /// Builds the activation stored as `spec` when this set has its class; `None` when it does
+    /// not know `spec.class_name`.
+    fn build(&self, spec: &ActivationSpec<'_>) -> Option<Result<Arc<dyn Activation>, BuildError>>;
+
+    /// The class names it knows (for listings of the classes a process builds).
+    fn names(&self) -> Vec<String>;
+}
+
 /// The outcome of building one activation.
 pub type Built = Result<Arc<dyn Activation>, Arc<BuildError>>;
 
@@ -156,6 +171,15 @@ impl ActivationSet {
     /// (unknown class, bad config, missing member, cycle, nesting deeper than
     /// [`MAX_NESTING`], a panicking build function) gets its error; the others are unaffected.
     pub fn build<'a>(specs: impl IntoIterator<Item = ActivationSpec<'a>>) -> Self {
+        Self::build_with(specs, None)
+    }
+
+    /// Builds every spec through the registry and, for class names it does not know, through
+    /// `runtime` ([`RuntimeClasses`]); otherwise as [`ActivationSet::build`].
+    pub fn build_with<'a>(
+        specs: impl IntoIterator<Item = ActivationSpec<'a>>,
+        runtime: Option<&dyn RuntimeClasses>,
+    ) -> Self {
         let mut specs_by_id: HashMap<ActivationId, Option<ActivationSpec<'a>>> = HashMap::new();
         for spec in specs {
             match specs_by_id.entry(spec.id) {
@@ -169,6 +193,7 @@ impl ActivationSet {
             }
         }
         let mut builder = Builder {
+            runtime,
             specs: &specs_by_id,
             done: HashMap::with_capacity(specs_by_id.len()),
             finished: Vec::with_capacity(specs_by_id.len()),
@@ -278,6 +303,7 @@ struct Finished {
 type Done = Result<Finished, Arc<BuildError>>;
 
 struct Builder<'s, 'a> {
+    runtime: Option<&'s dyn RuntimeClasses>,
     specs: &'s HashMap<ActivationId, Option<ActivationSpec<'a>>>,
     done: HashMap<ActivationId, Done>,
     /// Built activations in the order they were finished: members before composites.
@@ -350,6 +376,27 @@ impl Builder<'_, '_> {
                 return Attempt::Finished(Err(Arc::new(BuildError::ConflictingClass(
                     conflict.clone(),
                 ))));
+            }
+            if let Some(runtime) = self.runtime {
+                let built = catch_unwind(AssertUnwindSafe(|| runtime.build(spec)));
+                match built {
+                    Ok(Some(Ok(activation))) => {
+                        return Attempt::Finished(Ok(Finished {
+                            activation,
+                            depth: 0,
+                            members: Box::default(),
+                            repeats: false,
+                        }));
+                    }
+                    Ok(Some(Err(err))) => return Attempt::Finished(Err(Arc::new(err))),
+                    Ok(None) => {}
+                    Err(panic) => {
+                        return Attempt::Finished(Err(Arc::new(BuildError::Panicked {
+                            class: "a run-time class",
+                            message: panic_message(panic.as_ref()),
+                        })));
+                    }
+                }
             }
             return Attempt::Finished(Err(Arc::new(BuildError::UnknownClass {
                 class_name: spec.class_name.to_owned(),
@@ -584,6 +631,78 @@ mod tests {
         }
     }
     crate::register!(All);
+
+    /// Classes known at run time: `runtime.Echo` is on when its config is `"on"`; `runtime.Bad`
+    /// fails to build; `runtime.Boom` panics.
+    #[derive(Debug)]
+    struct Runtime;
+
+    impl RuntimeClasses for Runtime {
+        fn build(
+            &self,
+            spec: &ActivationSpec<'_>,
+        ) -> Option<Result<Arc<dyn Activation>, BuildError>> {
+            match spec.class_name {
+                "runtime.Echo" => Some(Ok(Arc::new(Fixed(spec.config == "on")))),
+                "runtime.Bad" => Some(Err(BuildError::InvalidConfig(ConfigError::new(
+                    "runtime.Bad",
+                    "always",
+                    "anything",
+                )))),
+                "runtime.Boom" => panic!("a host language's class raised"),
+                _ => None,
+            }
+        }
+
+        fn names(&self) -> Vec<String> {
+            vec!["runtime.Echo".into(), "runtime.Bad".into()]
+        }
+    }
+
+    #[test]
+    fn classes_known_at_run_time_build_beside_the_registry() {
+        let row = |id, class_name, config| ActivationSpec {
+            id: ActivationId(id),
+            name: "a",
+            class_name,
+            config,
+        };
+        let rows = [
+            row(1, "runtime.Echo", "on"),
+            row(2, "runtime.Echo", "off"),
+            row(3, "test.All", "[1, 2]"),
+            row(4, "runtime.Bad", ""),
+            row(5, "runtime.Boom", ""),
+            row(6, "runtime.Unknown", ""),
+            row(7, "test.All", "[1]"),
+        ];
+        let set = ActivationSet::build_with(rows, Some(&Runtime));
+        let ctx = Context::default();
+        let on = |id| set.get(ActivationId(id)).unwrap().unwrap().evaluate(&ctx);
+        assert!(on(1));
+        assert!(!on(2));
+        assert!(!on(3), "a composite of run-time members");
+        assert!(on(7));
+        assert!(matches!(
+            **set.get(ActivationId(4)).unwrap().unwrap_err(),
+            BuildError::InvalidConfig(_)
+        ));
+        assert!(matches!(
+            **set.get(ActivationId(5)).unwrap().unwrap_err(),
+            BuildError::Panicked { .. }
+        ));
+        assert!(matches!(
+            **set.get(ActivationId(6)).unwrap().unwrap_err(),
+            BuildError::UnknownClass { .. }
+        ));
+        // Without them, the same rows are of unknown classes; the registry is unchanged.
+        let plain = ActivationSet::build(rows);
+        assert!(matches!(
+            **plain.get(ActivationId(1)).unwrap().unwrap_err(),
+            BuildError::UnknownClass { .. }
+        ));
+        assert!(crate::registry::find("runtime.Echo").is_none());
+    }
 
     /// A careless composite that hides resolver errors behind its own message.
     #[derive(Debug)]

@@ -105,6 +105,7 @@ pub use activation::{
 };
 pub use build::{
     ActivationSet, ActivationSpec, Built, Definition, MAX_NESTING, NoMembers, Resolve,
+    RuntimeClasses,
 };
 pub use context::{Context, ContextError, NotAnObject, json_type};
 pub use error::{BuildError, ConfigError};

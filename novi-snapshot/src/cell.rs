@@ -12,7 +12,7 @@ use std::{
 use arc_swap::{ArcSwap, Guard};
 use tokio::sync::watch;
 
-use novi_core::{Context, Variant};
+use novi_core::{Context, RuntimeClasses, Variant};
 
 use crate::{
     records::FlagRecord,
@@ -37,6 +37,8 @@ pub struct SnapshotCell {
     /// How many refreshes failed.
     failures: AtomicU64,
     revisions: watch::Sender<Revision>,
+    /// Classes known only at run time, with which offered rows are built.
+    runtime: Option<Arc<dyn RuntimeClasses>>,
 }
 
 impl SnapshotCell {
@@ -49,6 +51,19 @@ impl SnapshotCell {
             failing: AtomicBool::new(false),
             failures: AtomicU64::new(0),
             revisions,
+            runtime: None,
+        }
+    }
+
+    /// A cell holding `snapshot` whose offered rows are built with `runtime`'s classes too
+    /// (see [`Snapshot::build_with`]).
+    pub fn with_runtime_classes(
+        snapshot: Snapshot,
+        runtime: Arc<dyn RuntimeClasses>,
+    ) -> SnapshotCell {
+        SnapshotCell {
+            runtime: Some(runtime),
+            ..SnapshotCell::new(snapshot)
         }
     }
 
@@ -117,7 +132,7 @@ impl SnapshotCell {
         if revision == self.revision() {
             return false;
         }
-        self.publish(Snapshot::build_as(rows, revision));
+        self.publish(Snapshot::build_as(rows, revision, self.runtime.as_deref()));
         true
     }
 

@@ -10,7 +10,7 @@ use std::{
 
 use novi_core::{
     Activation, ActivationId, ActivationSet, ActivationSpec, BuildError, Context, EvalError, Memo,
-    Variant,
+    RuntimeClasses, Variant,
 };
 use rustc_hash::FxHashMap;
 
@@ -164,22 +164,36 @@ impl Snapshot {
     /// fail to build are logged once, with the flags they switch off.
     pub fn build(rows: Rows) -> Snapshot {
         let revision = Revision::of(&rows);
-        Snapshot::build_as(rows, revision)
+        Snapshot::build_as(rows, revision, None)
+    }
+
+    /// Builds the snapshot from stored rows, building classes that the link-time registry does
+    /// not know through `runtime` (see [`RuntimeClasses`]).
+    pub fn build_with(rows: Rows, runtime: Option<&dyn RuntimeClasses>) -> Snapshot {
+        let revision = Revision::of(&rows);
+        Snapshot::build_as(rows, revision, runtime)
     }
 
     /// Builds the snapshot of a document, whose revision `Document::parse` has checked.
     pub fn from_document(document: Document) -> Snapshot {
-        Snapshot::build_as(document.rows, document.revision)
+        Snapshot::build_as(document.rows, document.revision, None)
     }
 
     /// Builds the snapshot of `rows`, whose revision the caller computed already.
-    pub(crate) fn build_as(rows: Rows, revision: Revision) -> Snapshot {
-        let built = ActivationSet::build(rows.activations.iter().map(|row| ActivationSpec {
-            id: ActivationId(row.id),
-            name: &row.name,
-            class_name: &row.class_name,
-            config: &row.config,
-        }));
+    pub(crate) fn build_as(
+        rows: Rows,
+        revision: Revision,
+        runtime: Option<&dyn RuntimeClasses>,
+    ) -> Snapshot {
+        let built = ActivationSet::build_with(
+            rows.activations.iter().map(|row| ActivationSpec {
+                id: ActivationId(row.id),
+                name: &row.name,
+                class_name: &row.class_name,
+                config: &row.config,
+            }),
+            runtime,
+        );
         let activations: BTreeMap<ActivationId, Arc<ActivationRecord>> = rows
             .activations
             .into_iter()

@@ -9,6 +9,7 @@ mod evaluation;
 mod experiments;
 mod migrations;
 mod revert;
+mod runtime_classes;
 mod writes;
 
 use novi_testing::{SAMPLE_DATA, TestDb, db_test};
