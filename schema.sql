@@ -84,3 +84,24 @@ CREATE TABLE exposure_drops (
     dropped BIGINT NOT NULL,
     at_ms BIGINT NOT NULL
 );
+
+-- What results read, kept up to date by the transaction that stores events: each variant's
+-- units, and each exposed unit's total per event at or after its first exposure. Event batches
+-- take turns on novi_events_lock.
+CREATE TABLE exposure_counts (
+    experiment_id INTEGER NOT NULL,
+    variant VARCHAR(255) NOT NULL,
+    units BIGINT NOT NULL,
+    PRIMARY KEY (experiment_id, variant)
+);
+CREATE TABLE unit_totals (
+    experiment_id INTEGER NOT NULL,
+    event VARCHAR(255) NOT NULL,
+    unit VARCHAR(255) NOT NULL,
+    variant VARCHAR(255) NOT NULL,
+    total DOUBLE NOT NULL,
+    PRIMARY KEY (experiment_id, event, unit)
+);
+CREATE TABLE novi_events_lock (id INTEGER PRIMARY KEY NOT NULL, version BIGINT NOT NULL DEFAULT 0);
+INSERT INTO novi_events_lock (id, version) VALUES (1, 0);
+CREATE INDEX exposures_unit ON exposures (unit);

@@ -81,16 +81,17 @@ impl Dropped {
 }
 
 /// The (experiment, unit) pairs this process has queued lately, so that a unit evaluated again
-/// and again is queued once: a direct-mapped table of 262,144 hashes (2 MiB), read and written
-/// without a lock. Two pairs that fall on one slot evict each other, and the evicted one is
-/// queued again when next seen (the database keeps each unit's first exposure, so that costs a
-/// row ignored, nothing more).
+/// and again is queued once: a table of 1,048,576 hashes (8 MiB) in buckets of four, read and
+/// written without a lock. A full bucket forgets one of its pairs, which is queued again when
+/// next seen (the database keeps each unit's first exposure, so that costs a row found stored,
+/// nothing more); with four slots a bucket, a million units fit with few such evictions.
 #[derive(Debug)]
 pub(crate) struct Seen {
     slots: Box<[AtomicU64]>,
 }
 
-const SEEN_SLOTS: usize = 1 << 18;
+const SEEN_SLOTS: usize = 1 << 20;
+const SEEN_WAYS: usize = 4;
 
 impl Default for Seen {
     fn default() -> Self {
@@ -109,11 +110,20 @@ impl Seen {
         unit.hash(&mut hasher);
         // 0 marks an empty slot.
         let hash = hasher.finish().max(1);
-        let slot = &self.slots[(hash >> 40) as usize % SEEN_SLOTS];
-        if slot.load(Ordering::Relaxed) == hash {
-            return false;
+        let bucket = ((hash >> 32) as usize % (SEEN_SLOTS / SEEN_WAYS)) * SEEN_WAYS;
+        let slots = &self.slots[bucket..bucket + SEEN_WAYS];
+        let mut empty = None;
+        for slot in slots {
+            match slot.load(Ordering::Relaxed) {
+                seen if seen == hash => return false,
+                0 if empty.is_none() => empty = Some(slot),
+                _ => {}
+            }
         }
-        slot.store(hash, Ordering::Relaxed);
+        // A full bucket forgets the pair in the slot the hash picks.
+        empty
+            .unwrap_or(&slots[(hash as usize) % SEEN_WAYS])
+            .store(hash, Ordering::Relaxed);
         true
     }
 }

@@ -147,4 +147,49 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(experiments, exposures, conversions, exposure_drops);
+diesel::table! {
+    /// Each variant's units, kept up to date with `exposures`.
+    exposure_counts (experiment_id, variant) {
+        /// The experiment.
+        experiment_id -> Integer,
+        /// The variant.
+        variant -> Text,
+        /// Units exposed to it.
+        units -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Each exposed unit's total per event, at or after its first exposure.
+    unit_totals (experiment_id, event, unit) {
+        /// The experiment.
+        experiment_id -> Integer,
+        /// The event.
+        event -> Text,
+        /// The unit.
+        unit -> Text,
+        /// The variant it was exposed to.
+        variant -> Text,
+        /// The sum of its events' values (an event without one counts 1).
+        total -> Double,
+    }
+}
+
+diesel::table! {
+    /// The row event batches lock, to take turns.
+    novi_events_lock (id) {
+        /// Always 1.
+        id -> Integer,
+        /// Batches stored, counted.
+        version -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    experiments,
+    exposures,
+    conversions,
+    exposure_drops,
+    exposure_counts,
+    unit_totals,
+);

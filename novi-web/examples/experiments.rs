@@ -3,7 +3,8 @@
 //! ```sh
 //! # a variant flag `checkout`, and a running experiment on it: prints the experiment's id
 //! cargo run --release -p novi-web --example experiments -- setup PORT
-//! # THREADS senders posting batches of 1,000 conversions to /events for SECONDS: events/s
+//! # THREADS senders posting batches of 1,000 conversions of exposed users to /events for
+//! # SECONDS: events/s
 //! cargo run --release -p novi-web --example experiments -- ingest PORT SECONDS THREADS
 //! # GET /experiments/ID/results RUNS times: each run's time
 //! cargo run --release -p novi-web --example experiments -- results PORT ID RUNS
@@ -67,7 +68,9 @@ fn ingest(port: u16, seconds: u64, threads: usize) {
                     let events: Vec<_> = (0..1000)
                         .map(|i| {
                             n += 1;
-                            json!({"type": "conversion", "event": "purchase", "unit": format!("u{}", (n * 7919) % 10_000_000),
+                            // The users the evaluations exposed: each conversion adds to a
+                            // unit's total, as in an experiment that runs.
+                            json!({"type": "conversion", "event": "purchase", "unit": format!("user-{}", (n * 7919) % 100_000),
                                    "value": (i % 50) as f64, "id": format!("bench-{t}-{n}")})
                         })
                         .collect();

@@ -2,6 +2,8 @@
 //! the writers' lock (recording does not queue behind flag edits), and aggregated in SQL for an
 //! experiment's results (never loaded into memory).
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use diesel::{
     prelude::*,
     sql_types::{BigInt, Double, Integer, Text},
@@ -11,7 +13,9 @@ use crate::{
     connection::DbConnection,
     error::Error,
     experiments::{ExperimentRecord, ExperimentTotals, MetricKind, MetricTotals, VariantTotals},
-    schema::{conversions, exposure_drops, exposures},
+    schema::{
+        conversions, exposure_counts, exposure_drops, exposures, novi_events_lock, unit_totals,
+    },
 };
 
 /// Rows per statement: far below every backend's limit on bound values.
@@ -38,44 +42,35 @@ pub(crate) struct NewConversion {
     pub(crate) at_ms: i64,
 }
 
-/// Inserts `rows` into `table`, skipping those that conflict with a stored row (a unit already
-/// exposed, an event id already stored); returns how many were stored.
-macro_rules! insert_ignoring_conflicts {
+/// Inserts `rows` into `table` (rows known to be new: the batch holds the events lock).
+macro_rules! insert_all {
     ($conn:expr, $table:expr, $rows:expr) => {{
-        let mut stored = 0usize;
-        for chunk in $rows.chunks(CHUNK) {
-            stored += match $conn {
-                #[cfg(feature = "postgres")]
-                DbConnection::Postgres(c) => diesel::insert_into($table)
-                    .values(chunk)
-                    .on_conflict_do_nothing()
-                    .execute(c)?,
-                // SQLite's batch inserts cannot skip conflicts in Diesel: a row at a time, in
-                // the one transaction (local, so a few microseconds each).
-                #[cfg(feature = "sqlite")]
-                DbConnection::Sqlite(c) => {
-                    let mut stored = 0;
-                    for row in chunk {
-                        stored += diesel::insert_into($table)
-                            .values(row)
-                            .on_conflict_do_nothing()
-                            .execute(c)?;
-                    }
-                    stored
+        match $conn {
+            #[cfg(feature = "postgres")]
+            DbConnection::Postgres(c) => {
+                diesel::insert_into($table).values($rows).execute(c)?;
+            }
+            // A row at a time: Diesel's batch insert on SQLite needs no default values, and
+            // SQLite is local (a few microseconds a row, in the one transaction).
+            #[cfg(feature = "sqlite")]
+            DbConnection::Sqlite(c) => {
+                for row in $rows {
+                    diesel::insert_into($table).values(row).execute(c)?;
                 }
-                #[cfg(feature = "mysql")]
-                DbConnection::Mysql(c) => diesel::insert_or_ignore_into($table)
-                    .values(chunk)
-                    .execute(c)?,
-            };
+            }
+            #[cfg(feature = "mysql")]
+            DbConnection::Mysql(c) => {
+                diesel::insert_into($table).values($rows).execute(c)?;
+            }
         }
-        stored as u64
     }};
 }
 
-/// Stores a batch in one transaction: exposures (a unit's first per experiment), conversions
-/// (once per event id) and counts of dropped exposures. Returns the exposures and conversions
-/// stored.
+/// Stores a batch in one transaction, taking its turn on `novi_events_lock` (never the
+/// writers' lock): exposures (a unit's first per experiment stands), conversions (once per
+/// event id) and counts of dropped exposures, and keeps the results' rollups up to date:
+/// `exposure_counts` and `unit_totals` (each exposed unit's total per event at or after its
+/// exposure). Returns the exposures and conversions stored.
 pub(crate) fn store(
     conn: &mut DbConnection,
     new_exposures: &[NewExposure],
@@ -83,8 +78,11 @@ pub(crate) fn store(
     drops: &[(i32, u64)],
 ) -> Result<(u64, u64), Error> {
     conn.transaction(|conn| {
-        let exposed = insert_ignoring_conflicts!(&mut *conn, exposures::table, new_exposures);
-        let converted = insert_ignoring_conflicts!(&mut *conn, conversions::table, new_conversions);
+        lock_events(conn, !new_exposures.is_empty())?;
+        let mut rollup = Rollup::default();
+        let exposed = store_exposures(conn, new_exposures, &mut rollup)?;
+        let converted = store_conversions(conn, new_conversions, &mut rollup)?;
+        rollup.write(conn)?;
         let now = super::now_ms();
         for &(experiment, dropped) in drops {
             // An experiment deleted meanwhile has nobody to tell.
@@ -105,6 +103,309 @@ pub(crate) fn store(
         }
         Ok((exposed, converted))
     })
+}
+
+/// Takes this transaction's turn among event batches (every process's). A batch with exposures
+/// takes the lock alone: it finds which exposures are new and adds the conversions stored
+/// before them, which no other batch may change meanwhile. Batches of conversions only share
+/// it with each other (each adds to the totals of exposures stored before it, in key order, so
+/// that two such batches never wait on each other in a circle); SQLite has one writer anyway.
+fn lock_events(conn: &mut DbConnection, alone: bool) -> Result<(), Error> {
+    if !alone {
+        let shared = match conn {
+            #[cfg(feature = "postgres")]
+            DbConnection::Postgres(_) => "SELECT id FROM novi_events_lock WHERE id = 1 FOR SHARE",
+            #[cfg(feature = "mysql")]
+            DbConnection::Mysql(_) => {
+                "SELECT id FROM novi_events_lock WHERE id = 1 LOCK IN SHARE MODE"
+            }
+            #[cfg(feature = "sqlite")]
+            DbConnection::Sqlite(_) => "",
+        };
+        if !shared.is_empty() {
+            diesel::sql_query(shared).load::<LockRow>(conn)?;
+            return Ok(());
+        }
+    }
+    let locked = diesel::update(novi_events_lock::table.filter(novi_events_lock::id.eq(1)))
+        .set(novi_events_lock::version.eq(novi_events_lock::version + 1))
+        .execute(conn)?;
+    if locked == 0 {
+        diesel::insert_into(novi_events_lock::table)
+            .values((novi_events_lock::id.eq(1), novi_events_lock::version.eq(1)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct LockRow {
+    #[diesel(sql_type = Integer)]
+    #[allow(dead_code)] // read to take the lock, not used
+    id: i32,
+}
+
+/// What a batch adds to the rollups.
+#[derive(Default)]
+struct Rollup {
+    /// (experiment, variant) → new units.
+    units: BTreeMap<(i32, String), i64>,
+    /// (experiment, event, unit) → (variant, added total).
+    totals: BTreeMap<(i32, String, String), (String, f64)>,
+}
+
+impl Rollup {
+    fn add(&mut self, experiment: i32, event: &str, unit: &str, variant: &str, value: f64) {
+        self.totals
+            .entry((experiment, event.to_owned(), unit.to_owned()))
+            .or_insert_with(|| (variant.to_owned(), 0.0))
+            .1 += value;
+    }
+
+    fn write(self, conn: &mut DbConnection) -> Result<(), Error> {
+        for ((experiment, variant), n) in self.units {
+            let updated = diesel::update(
+                exposure_counts::table
+                    .filter(exposure_counts::experiment_id.eq(experiment))
+                    .filter(exposure_counts::variant.eq(&variant)),
+            )
+            .set(exposure_counts::units.eq(exposure_counts::units + n))
+            .execute(conn)?;
+            if updated == 0 {
+                diesel::insert_into(exposure_counts::table)
+                    .values((
+                        exposure_counts::experiment_id.eq(experiment),
+                        exposure_counts::variant.eq(&variant),
+                        exposure_counts::units.eq(n),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        // PostgreSQL adds to many units' totals in one statement.
+        #[cfg(feature = "postgres")]
+        if let DbConnection::Postgres(c) = conn {
+            use diesel::upsert::excluded;
+            let rows: Vec<_> = self
+                .totals
+                .iter()
+                .map(|((experiment, event, unit), (variant, total))| {
+                    (
+                        unit_totals::experiment_id.eq(*experiment),
+                        unit_totals::event.eq(event),
+                        unit_totals::unit.eq(unit),
+                        unit_totals::variant.eq(variant),
+                        unit_totals::total.eq(*total),
+                    )
+                })
+                .collect();
+            for chunk in rows.chunks(CHUNK) {
+                diesel::insert_into(unit_totals::table)
+                    .values(chunk)
+                    .on_conflict((
+                        unit_totals::experiment_id,
+                        unit_totals::event,
+                        unit_totals::unit,
+                    ))
+                    .do_update()
+                    .set(unit_totals::total.eq(unit_totals::total + excluded(unit_totals::total)))
+                    .execute(c)?;
+            }
+            return Ok(());
+        }
+        for ((experiment, event, unit), (variant, total)) in self.totals {
+            let updated = diesel::update(
+                unit_totals::table
+                    .filter(unit_totals::experiment_id.eq(experiment))
+                    .filter(unit_totals::event.eq(&event))
+                    .filter(unit_totals::unit.eq(&unit)),
+            )
+            .set(unit_totals::total.eq(unit_totals::total + total))
+            .execute(conn)?;
+            if updated == 0 {
+                diesel::insert_into(unit_totals::table)
+                    .values((
+                        unit_totals::experiment_id.eq(experiment),
+                        unit_totals::event.eq(&event),
+                        unit_totals::unit.eq(&unit),
+                        unit_totals::variant.eq(&variant),
+                        unit_totals::total.eq(total),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Stores each unit's first exposure per experiment (the batch's first, unless one is stored
+/// already), counts the new ones, and adds the conversions their units made before this batch,
+/// at or after the exposure.
+fn store_exposures(
+    conn: &mut DbConnection,
+    batch: &[NewExposure],
+    rollup: &mut Rollup,
+) -> Result<u64, Error> {
+    let mut seen = BTreeSet::new();
+    let firsts: Vec<&NewExposure> = batch
+        .iter()
+        .filter(|e| seen.insert((e.experiment_id, e.unit.as_str())))
+        .collect();
+    let mut fresh: Vec<NewExposure> = Vec::with_capacity(firsts.len());
+    let mut by_experiment: BTreeMap<i32, Vec<&NewExposure>> = BTreeMap::new();
+    for e in firsts {
+        by_experiment.entry(e.experiment_id).or_default().push(e);
+    }
+    for (experiment, exposures_of) in by_experiment {
+        for chunk in exposures_of.chunks(CHUNK) {
+            let units: Vec<&str> = chunk.iter().map(|e| e.unit.as_str()).collect();
+            let stored: BTreeSet<String> = exposures::table
+                .filter(exposures::experiment_id.eq(experiment))
+                .filter(exposures::unit.eq_any(&units))
+                .select(exposures::unit)
+                .load::<String>(conn)?
+                .into_iter()
+                .collect();
+            fresh.extend(
+                chunk
+                    .iter()
+                    .filter(|e| !stored.contains(&e.unit))
+                    .map(|e| (*e).clone()),
+            );
+        }
+    }
+    for chunk in fresh.chunks(CHUNK) {
+        insert_all!(conn, exposures::table, chunk);
+        let units: Vec<&str> = chunk.iter().map(|e| e.unit.as_str()).collect();
+        let earlier: Vec<(String, String, Option<f64>, i64)> = conversions::table
+            .filter(conversions::unit.eq_any(&units))
+            .select((
+                conversions::unit,
+                conversions::event,
+                conversions::value,
+                conversions::at_ms,
+            ))
+            .load(conn)?;
+        let mut of_unit: BTreeMap<&str, Vec<&NewExposure>> = BTreeMap::new();
+        for e in chunk {
+            of_unit.entry(e.unit.as_str()).or_default().push(e);
+        }
+        for (unit, event, value, at_ms) in &earlier {
+            for e in of_unit.get(unit.as_str()).into_iter().flatten() {
+                if *at_ms >= e.at_ms {
+                    rollup.add(
+                        e.experiment_id,
+                        event,
+                        unit,
+                        &e.variant,
+                        value.unwrap_or(1.0),
+                    );
+                }
+            }
+        }
+    }
+    for e in &fresh {
+        *rollup
+            .units
+            .entry((e.experiment_id, e.variant.clone()))
+            .or_default() += 1;
+    }
+    Ok(fresh.len() as u64)
+}
+
+/// A stored conversion, as the rollups need it: unit, event, value, time.
+type Stored = (String, String, Option<f64>, i64);
+
+/// Stores the conversions whose id is new (and those without one), and adds each to the totals
+/// of every exposure of its unit made at or before it.
+fn store_conversions(
+    conn: &mut DbConnection,
+    batch: &[NewConversion],
+    rollup: &mut Rollup,
+) -> Result<u64, Error> {
+    let mut ids = BTreeSet::new();
+    let firsts: Vec<NewConversion> = batch
+        .iter()
+        .filter(|c| c.event_id.as_deref().is_none_or(|id| ids.insert(id)))
+        .cloned()
+        .collect();
+    let mut stored = 0u64;
+    for chunk in firsts.chunks(CHUNK) {
+        let fresh: Vec<Stored> = match &mut *conn {
+            // PostgreSQL says which rows it stored: no need to look for the ids first.
+            #[cfg(feature = "postgres")]
+            DbConnection::Postgres(c) => diesel::insert_into(conversions::table)
+                .values(chunk)
+                .on_conflict_do_nothing()
+                .returning((
+                    conversions::unit,
+                    conversions::event,
+                    conversions::value,
+                    conversions::at_ms,
+                ))
+                .get_results(c)?,
+            #[allow(unreachable_patterns)]
+            other => {
+                let ids: Vec<&str> = chunk.iter().filter_map(|c| c.event_id.as_deref()).collect();
+                let known: BTreeSet<String> = if ids.is_empty() {
+                    BTreeSet::new()
+                } else {
+                    conversions::table
+                        .filter(conversions::event_id.eq_any(&ids))
+                        .select(conversions::event_id)
+                        .load::<Option<String>>(other)?
+                        .into_iter()
+                        .flatten()
+                        .collect()
+                };
+                let new: Vec<NewConversion> = chunk
+                    .iter()
+                    .filter(|c| c.event_id.as_ref().is_none_or(|id| !known.contains(id)))
+                    .cloned()
+                    .collect();
+                insert_all!(other, conversions::table, &new);
+                new.into_iter()
+                    .map(|c| (c.unit, c.event, c.value, c.at_ms))
+                    .collect()
+            }
+        };
+        stored += fresh.len() as u64;
+        add_conversions(conn, &fresh, rollup)?;
+    }
+    Ok(stored)
+}
+
+/// Adds each stored conversion to the totals of every exposure of its unit made at or before it.
+fn add_conversions(
+    conn: &mut DbConnection,
+    fresh: &[Stored],
+    rollup: &mut Rollup,
+) -> Result<(), Error> {
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    let units: Vec<&str> = fresh.iter().map(|c| c.0.as_str()).collect();
+    let exposed: Vec<(i32, String, String, i64)> = exposures::table
+        .filter(exposures::unit.eq_any(&units))
+        .select((
+            exposures::experiment_id,
+            exposures::unit,
+            exposures::variant,
+            exposures::at_ms,
+        ))
+        .load(conn)?;
+    let mut of_unit: BTreeMap<&str, Vec<&(i32, String, String, i64)>> = BTreeMap::new();
+    for e in &exposed {
+        of_unit.entry(e.1.as_str()).or_default().push(e);
+    }
+    for (unit, event, value, at_ms) in fresh {
+        for (experiment, _, variant, exposed_at) in of_unit.get(unit.as_str()).into_iter().flatten()
+        {
+            if at_ms >= exposed_at {
+                rollup.add(*experiment, event, unit, variant, value.unwrap_or(1.0));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(QueryableByName)]
@@ -130,19 +431,14 @@ struct MetricRow {
 }
 
 /// The units of each variant.
-const UNITS: &str = "SELECT variant, COUNT(*) AS units FROM exposures WHERE experiment_id = $1 \
-     GROUP BY variant";
+const UNITS: &str = "SELECT variant, units FROM exposure_counts WHERE experiment_id = $1";
 
 /// Per variant and event (of those listed at `{events}`), over the units with at least one such
-/// event at or after their first exposure: how many, and the sum and sum of squares of their
-/// totals (an event without a value counts 1). One join serves every metric.
-const METRICS: &str = "SELECT t.variant AS variant, t.event AS event, COUNT(*) AS converted, \
-     SUM(t.total) AS total, SUM(t.total * t.total) AS total_sq FROM (\
-     SELECT e.variant AS variant, c.event AS event, e.unit AS unit, \
-     SUM(COALESCE(c.value, 1e0)) AS total \
-     FROM conversions c JOIN exposures e ON e.experiment_id = $1 AND e.unit = c.unit \
-     AND c.at_ms >= e.at_ms WHERE c.event IN ({events}) GROUP BY e.variant, c.event, e.unit) t \
-     GROUP BY t.variant, t.event";
+/// event at or after their first exposure (`unit_totals`): how many, and the sum and sum of
+/// squares of their totals (an event without a value counts 1).
+const METRICS: &str = "SELECT variant, event, COUNT(*) AS converted, SUM(total) AS total, \
+     SUM(total * total) AS total_sq FROM unit_totals \
+     WHERE experiment_id = $1 AND event IN ({events}) GROUP BY variant, event";
 
 /// Runs [`METRICS`] for `events` with the dialect's placeholders.
 fn metric_rows(
@@ -197,7 +493,7 @@ fn dialect(conn: &DbConnection, sql: &str) -> String {
 }
 
 /// What the database holds for experiment `e`: per variant, its units and each metric's sums,
-/// read in one transaction (on PostgreSQL with room to hash the join in memory: 128 MiB).
+/// read from the rollups in one transaction.
 pub(crate) fn totals(
     conn: &mut DbConnection,
     e: &ExperimentRecord,
@@ -206,11 +502,6 @@ pub(crate) fn totals(
 }
 
 fn totals_in(conn: &mut DbConnection, e: &ExperimentRecord) -> Result<ExperimentTotals, Error> {
-    #[cfg(feature = "postgres")]
-    if matches!(conn, DbConnection::Postgres(_)) {
-        use diesel::connection::SimpleConnection;
-        conn.batch_execute("SET LOCAL work_mem = '128MB'")?;
-    }
     let units: Vec<UnitsRow> = diesel::sql_query(dialect(conn, UNITS))
         .bind::<Integer, _>(e.id)
         .load(conn)?;

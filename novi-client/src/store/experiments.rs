@@ -341,12 +341,16 @@ pub(crate) fn delete(
     id: i32,
     actor: &Actor,
 ) -> Result<ExperimentRecord, Error> {
-    use crate::schema::{exposure_drops, exposures};
+    use crate::schema::{exposure_counts, exposure_drops, exposures, unit_totals};
     write_with_retry(conn, deadline, |conn| {
         let before = get(conn, id)?;
         // Explicit, so it holds where the cascade is not enforced (SQLite without foreign keys).
         diesel::delete(exposures::table.filter(exposures::experiment_id.eq(id))).execute(conn)?;
         diesel::delete(exposure_drops::table.filter(exposure_drops::experiment_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(exposure_counts::table.filter(exposure_counts::experiment_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(unit_totals::table.filter(unit_totals::experiment_id.eq(id)))
             .execute(conn)?;
         diesel::delete(experiments::table.filter(experiments::id.eq(id))).execute(conn)?;
         audit::record_experiment(conn, actor, Some(&before), None)?;

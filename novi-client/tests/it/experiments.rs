@@ -248,4 +248,26 @@ db_test!(reported_events_are_checked_whole_and_stored_once, |db| {
         units,
         vec![("control".into(), 1, 1), ("treatment".into(), 1, 0)]
     );
+    // A conversion stored before its unit's exposure is (a late report), but dated after it,
+    // counts once the exposure arrives; one dated before it does not.
+    client
+        .record_events(&[
+            conversion("c-3", "late", 5000),
+            conversion("c-4", "late", 100),
+        ])
+        .unwrap();
+    client
+        .record_events(&[exposure("late", "treatment", 1000)])
+        .unwrap();
+    let (_, totals) = client.experiment_totals(e.id).unwrap();
+    let treatment = totals
+        .variants
+        .iter()
+        .find(|v| v.variant == "treatment")
+        .unwrap();
+    assert_eq!((treatment.units, treatment.metrics[0].converted), (2, 1));
+    assert_eq!(
+        treatment.metrics[1].sum, 2.0,
+        "the one conversion after the exposure"
+    );
 });

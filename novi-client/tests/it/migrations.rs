@@ -7,7 +7,7 @@ use crate::{SAMPLE_DATA, db_test};
 
 /// The migrations of each backend: tables, the writers' lock, the audit log, ids, changes, the
 /// audit log's target index.
-const MIGRATIONS: usize = 7;
+const MIGRATIONS: usize = 8;
 
 db_test!(up_down_up, |db| {
     let mut conn = db.conn();
@@ -209,11 +209,14 @@ fn schema_sql_is_what_the_migrations_create() {
             "audit_log",
             "conversions",
             "experiments",
+            "exposure_counts",
             "exposure_drops",
             "exposures",
             "flags",
             "flags_activations",
-            "novi_write_lock"
+            "novi_events_lock",
+            "novi_write_lock",
+            "unit_totals"
         ]
     );
     assert!(expected.iter().any(|t| t.counted));
