@@ -81,16 +81,16 @@ impl Dropped {
 }
 
 /// The (experiment, unit) pairs this process has queued lately, so that a unit evaluated again
-/// and again is queued once: a table of 1,048,576 hashes (8 MiB) in buckets of four, read and
+/// and again is queued once: a table of 262,144 hashes (2 MiB) in buckets of four, read and
 /// written without a lock. A full bucket forgets one of its pairs, which is queued again when
 /// next seen (the database keeps each unit's first exposure, so that costs a row found stored,
-/// nothing more); with four slots a bucket, a million units fit with few such evictions.
+/// nothing more); with four slots a bucket, a hundred thousand units fit with few evictions.
 #[derive(Debug)]
 pub(crate) struct Seen {
     slots: Box<[AtomicU64]>,
 }
 
-const SEEN_SLOTS: usize = 1 << 20;
+const SEEN_SLOTS: usize = 1 << 18;
 const SEEN_WAYS: usize = 4;
 
 impl Default for Seen {
