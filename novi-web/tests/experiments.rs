@@ -382,11 +382,22 @@ fn simulate(backend: Backend) {
             &json!({"userId": format!("late-{i}")}),
         ));
     }
+    // OFREP evaluations expose too (the targeting key is the unit), single and bulk.
+    ok(post(
+        &server,
+        "/ofrep/v1/evaluate/flags/checkout",
+        &json!({"context": {"targetingKey": "ofrep-1"}}),
+    ));
+    ok(post(
+        &server,
+        "/ofrep/v1/evaluate/flags",
+        &json!({"context": {"targetingKey": "ofrep-2"}}),
+    ));
     let (status, _) = server.terminate();
     assert!(status.success());
     let server = start(&db, dir.path());
     let shown = results(&server, stopping["id"].as_i64().unwrap());
-    assert_eq!(shown["sample_size"]["reached"], 200, "{shown}");
+    assert_eq!(shown["sample_size"]["reached"], 202, "{shown}");
 }
 
 #[test]
