@@ -192,6 +192,9 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 }
 
+/// How many threads each pool has for its background work (r2d2's default).
+const POOL_THREADS: usize = 3;
+
 /// The pool type.
 pub(crate) type Pool = r2d2::Pool<ConnectionManager>;
 
@@ -216,7 +219,16 @@ pub(crate) fn pool(url: &DatabaseUrl, max_size: u32, timeout: Duration, permanen
         // of an hour showed as steps every 30 minutes. Idle ones still close after 10 minutes.
         builder.min_idle(Some(0)).max_lifetime(None)
     };
+    // r2d2's own thread pool runs a pending reaper job before its threads end, so they
+    // outlived a dropped pool by up to 30 s; these end when the pool is dropped. (A process
+    // that forks needs that: a lingering thread's locks would stay taken in the child.)
+    let threads = scheduled_thread_pool::ScheduledThreadPool::builder()
+        .num_threads(POOL_THREADS)
+        .thread_name_pattern("r2d2-worker-{}")
+        .on_drop_behavior(scheduled_thread_pool::OnPoolDropBehavior::DiscardPendingScheduled)
+        .build();
     builder
+        .thread_pool(std::sync::Arc::new(threads))
         .error_handler(Box::new(r2d2::NopErrorHandler))
         .build_unchecked(ConnectionManager::new(url.clone()))
 }

@@ -87,7 +87,7 @@ use std::{
     time::Duration,
 };
 
-use novi_core::{Context, Variant};
+use novi_core::{Context, RuntimeClasses, Variant};
 pub use novi_snapshot::snapshot::Reason;
 use novi_snapshot::{
     Source,
@@ -165,6 +165,7 @@ pub struct RemoteBuilder {
     silence: Duration,
     report_events: bool,
     unit_key: String,
+    runtime_classes: Option<Arc<dyn RuntimeClasses>>,
 }
 
 impl RemoteBuilder {
@@ -249,6 +250,14 @@ impl RemoteBuilder {
         self
     }
 
+    /// Builds stored activations whose class this process does not link through `classes`
+    /// (activation classes registered at run time, such as Python's; see [`RuntimeClasses`]).
+    /// Every snapshot this client builds consults them.
+    pub fn runtime_classes(mut self, classes: Arc<dyn RuntimeClasses>) -> Self {
+        self.runtime_classes = Some(classes);
+        self
+    }
+
     /// Loads the first snapshot (from the server, else from the backup file) and starts
     /// following the server, and reporting events when asked to.
     pub fn connect(self) -> Result<RemoteClient, Error> {
@@ -262,15 +271,16 @@ impl RemoteBuilder {
         });
         // Classes reported missing, so that each is logged once.
         let mut missing = BTreeSet::new();
+        let runtime = self.runtime_classes.as_deref();
         let cell = match first {
             Ok((document, bytes)) => {
-                warn_missing_classes(&document, &mut missing);
+                warn_missing_classes(&document, runtime, &mut missing);
                 if let Some(path) = &self.backup
                     && let Err(err) = backup::save(path, &bytes)
                 {
                     log::warn!("cannot keep the snapshot's backup: {err}");
                 }
-                SnapshotCell::new(Snapshot::from_document(document))
+                SnapshotCell::new(Snapshot::from_document_with(document, runtime))
             }
             // A wrong token is a mistake to fix, not an outage to ride out.
             Err(
@@ -293,8 +303,11 @@ impl RemoteBuilder {
                             path.display(),
                             document.revision
                         );
-                        warn_missing_classes(&document, &mut missing);
-                        SnapshotCell::stale(Snapshot::from_document(document), written)
+                        warn_missing_classes(&document, runtime, &mut missing);
+                        SnapshotCell::stale(
+                            Snapshot::from_document_with(document, runtime),
+                            written,
+                        )
                     }
                     Err(backup_err) => {
                         return Err(Error::NoSnapshot {
@@ -305,6 +318,7 @@ impl RemoteBuilder {
                 }
             }
         };
+        let cell = cell.with_classes(self.runtime_classes);
         let started_failing = cell.failing();
         let reporter = if self.report_events {
             Some(Reporter::start(server.clone(), self.unit_key)?)
@@ -364,6 +378,7 @@ impl RemoteClient {
             silence: DEFAULT_STREAM_SILENCE,
             report_events: false,
             unit_key: DEFAULT_UNIT_KEY.to_owned(),
+            runtime_classes: None,
         }
     }
 
@@ -506,8 +521,10 @@ impl Inner {
                 Ok(())
             }
             Ok(Some((document, bytes))) => {
-                warn_missing_classes(&document, &mut self.missing.lock());
-                self.cell.publish(Snapshot::from_document(document));
+                let runtime = self.cell.classes();
+                warn_missing_classes(&document, runtime, &mut self.missing.lock());
+                self.cell
+                    .publish(Snapshot::from_document_with(document, runtime));
                 if let Some(path) = &self.backup
                     && let Err(err) = backup::save(path, &bytes)
                 {
@@ -541,10 +558,18 @@ fn fetch_document(
 }
 
 /// Logs, once per class, the stored activations whose class this process does not link.
-fn warn_missing_classes(document: &Document, reported: &mut BTreeSet<String>) {
+fn warn_missing_classes(
+    document: &Document,
+    runtime: Option<&dyn RuntimeClasses>,
+    reported: &mut BTreeSet<String>,
+) {
+    let known_at_run_time = runtime.map(RuntimeClasses::names).unwrap_or_default();
     for activation in &document.rows.activations {
         let class = &activation.class_name;
-        if novi_core::registry::find(class).is_none() && reported.insert(class.clone()) {
+        if novi_core::registry::find(class).is_none()
+            && !known_at_run_time.contains(class)
+            && reported.insert(class.clone())
+        {
             log::warn!(
                 "this process does not link the activation class `{class}` (activation {}): the flags that use it are off here; link the crate that registers it",
                 activation.id

@@ -67,6 +67,18 @@ impl SnapshotCell {
         }
     }
 
+    /// This cell, building the rows it is offered with `runtime`'s classes too (none: the
+    /// link-time registry's only).
+    pub fn with_classes(mut self, runtime: Option<Arc<dyn RuntimeClasses>>) -> SnapshotCell {
+        self.runtime = runtime;
+        self
+    }
+
+    /// The run-time classes this cell builds offered rows with, if any.
+    pub fn classes(&self) -> Option<&dyn RuntimeClasses> {
+        self.runtime.as_deref()
+    }
+
     /// A cell holding `snapshot` as it was read at `read_at` by other means than its source (a
     /// backup file): its age counts from `read_at`, and it reports failing until the source is
     /// read.

@@ -179,6 +179,15 @@ impl Snapshot {
         Snapshot::build_as(document.rows, document.revision, None)
     }
 
+    /// Builds the snapshot of a document, building classes that the link-time registry does
+    /// not know through `runtime` (see [`RuntimeClasses`]).
+    pub fn from_document_with(
+        document: Document,
+        runtime: Option<&dyn RuntimeClasses>,
+    ) -> Snapshot {
+        Snapshot::build_as(document.rows, document.revision, runtime)
+    }
+
     /// Builds the snapshot of `rows`, whose revision the caller computed already.
     pub(crate) fn build_as(
         rows: Rows,

@@ -10,10 +10,11 @@
 use std::{
     collections::BTreeMap,
     path::Path,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
-use novi_core::Context;
+use novi_core::{Activation, ActivationSpec, BuildError, Context, RuntimeClasses};
 use novi_remote::{RemoteClient, Upstream, error::Error};
 use novi_snapshot::snapshot::Reason;
 use novi_testing::{
@@ -150,6 +151,27 @@ fn a_remote_client_answers_as_the_server_and_follows_it() {
     );
     assert!(remote.is_enabled("remote", &Context::default()));
 
+    // A client given the class at run time (as the Python package gives its classes) builds
+    // it, in its first snapshot and in those it follows.
+    let with_classes = RemoteClient::builder(&url)
+        .token(TOKEN)
+        .runtime_classes(Arc::new(Elsewhere))
+        .connect()
+        .unwrap();
+    assert!(with_classes.is_enabled("uses elsewhere", &Context::default()));
+    db.execute("UPDATE activations SET config = '{\"off\": true}' WHERE name = 'elsewhere'");
+    eventually(
+        Duration::from_secs(10),
+        "the client rebuilds the class",
+        || !with_classes.is_enabled("uses elsewhere", &Context::default()),
+    );
+    assert!(
+        with_classes
+            .evaluate("uses elsewhere", &Context::default())
+            .is_some_and(|e| !matches!(e.reason, Reason::ActivationError { .. }))
+    );
+    drop(with_classes);
+
     // The server stops: the client keeps its snapshot.
     let (status, _) = server.terminate();
     assert!(status.success());
@@ -183,6 +205,31 @@ fn a_remote_client_answers_as_the_server_and_follows_it() {
         .connect()
         .unwrap_err();
     assert!(unusable.to_string().contains("broken.json"), "{unusable}");
+}
+
+/// `OnlyInAnotherBinary`, known at run time: on unless its config says `"off"`.
+#[derive(Debug)]
+struct Elsewhere;
+
+#[derive(Debug)]
+struct ElsewhereActivation(bool);
+
+impl Activation for ElsewhereActivation {
+    fn evaluate(&self, _ctx: &Context) -> bool {
+        self.0
+    }
+}
+
+impl RuntimeClasses for Elsewhere {
+    fn build(&self, spec: &ActivationSpec<'_>) -> Option<Result<Arc<dyn Activation>, BuildError>> {
+        (spec.class_name == "OnlyInAnotherBinary").then(|| {
+            Ok(Arc::new(ElsewhereActivation(!spec.config.contains("off"))) as Arc<dyn Activation>)
+        })
+    }
+
+    fn names(&self) -> Vec<String> {
+        vec!["OnlyInAnotherBinary".into()]
+    }
 }
 
 /// Sends an admin request, and answers its JSON body (asserting a 2xx).
