@@ -151,7 +151,8 @@ fn sent_token(req: &ServiceRequest) -> Option<&[u8]> {
 
 /// Whether a browser sent `req` from a page of another site: `Sec-Fetch-Site` says so, or the
 /// `Origin` differs from the `Host` the request was sent to. Programs (curl, the clients) send
-/// neither header. Writes from another site are refused even where no admin token is set: a
+/// neither header. Writes (admin routes, and event ingestion) from another site are refused
+/// even where no token is set: a
 /// page on the web cannot make a browser on the operator's machine write to a server on
 /// loopback (the UI keeps its token in the tab, never in a cookie, so a token cannot ride along).
 fn from_another_site(req: &ServiceRequest) -> bool {
@@ -182,7 +183,7 @@ fn check(req: &ServiceRequest, access: Access) -> Result<(), ApiError> {
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return Err(ApiError::Internal);
     };
-    if access == Access::Admin
+    if matches!(access, Access::Admin | Access::Ingest)
         && !matches!(*req.method(), Method::GET | Method::HEAD)
         && from_another_site(req)
     {

@@ -243,3 +243,40 @@ def test_novi_ini_can_name_the_server(server, tmp_path):
     assert run.stdout.split() == ["True", "True"]
     # The database of [database] was not touched.
     assert not (app / "novi.db").exists()
+
+
+def test_the_gil_is_released_while_the_engine_waits():
+    """A server that accepts the connection and never answers: while one thread waits in
+    `Engine.remote` (in Rust, until its 2 s timeout), another thread keeps running Python and
+    notes the time as it goes. Had the engine held the GIL, that thread could not have run in
+    the middle of the wait."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    port = silent.getsockname()[1]
+    done = threading.Event()
+    stamps = []
+
+    def count():
+        n = 0
+        while not done.is_set():
+            n += 1
+            if n % 10_000 == 0:
+                stamps.append(time.monotonic())
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    try:
+        start = time.monotonic()
+        with pytest.raises(novi.NoviError):
+            novi.Engine.remote(f"http://127.0.0.1:{port}", TOKEN, timeout=2)
+        end = time.monotonic()
+    finally:
+        done.set()
+        counter.join(10)
+        silent.close()
+    assert end - start > 1.5, "the call did not wait for its timeout"
+    middle = [t for t in stamps if start + 0.5 < t < end - 0.5]
+    assert middle, "no Python ran in another thread while the engine waited"

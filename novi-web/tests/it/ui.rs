@@ -138,6 +138,7 @@ fn the_files_are_public_and_the_data_is_not() {
 /// loopback): the browser says where the request comes from, and the server refuses.
 #[test]
 fn a_write_from_another_site_is_refused() {
+    const EVENTS: &[u8] = br#"{"events": [{"type": "conversion", "event": "buy", "unit": "u-1"}]}"#;
     block_on(async {
         let db = TestDb::new(Backend::Sqlite);
         let app = init(db.client()).await;
@@ -165,8 +166,23 @@ fn a_write_from_another_site_is_refused() {
                 bare = bare.insert_header(*header);
             }
             assert_eq!(call(&app, bare).await.status.as_u16(), 403, "{headers:?}");
+            // Nor events (open on a server without tokens): another site's page could
+            // otherwise fill an experiment with made-up conversions.
+            let mut events = web::TestRequest::post()
+                .uri("/events")
+                .set_payload(&EVENTS[..]);
+            for header in &headers {
+                events = events.insert_header(*header);
+            }
+            assert_eq!(call(&app, events).await.status.as_u16(), 403, "{headers:?}");
         }
         assert!(db.client().snapshot().flag("forged").is_none());
+        // Programs still send events.
+        let events = web::TestRequest::post()
+            .uri("/events")
+            .insert_header(("content-type", "application/json"))
+            .set_payload(&EVENTS[..]);
+        assert_eq!(call(&app, events).await.status.as_u16(), 200);
 
         // The UI's own requests (same origin) and programs (no such headers) write.
         let same = request(Method::POST, "/flags", Some(br#"{"name": "from-the-ui"}"#))
