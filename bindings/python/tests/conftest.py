@@ -20,9 +20,12 @@ OUT_OF_WINDOW = {"currentDateTime": "11/28/2023 12:00 AM"}
 
 def _reference_files():
     """Python Novi 0.4.2's schema and sample data: the reference copies when this machine has
-    them ($NOVI_PYTHON_REFERENCE or /work/shared/reference/python-novi), else the repository's
-    (the same DDL, verbatim, and the same rows)."""
-    candidates = [os.environ.get("NOVI_PYTHON_REFERENCE"), "/work/shared/reference/python-novi"]
+    them ($NOVI_PYTHON_REFERENCE, or `shared/reference/python-novi` beside the checkout), else
+    the repository's (the same DDL, verbatim, and the same rows)."""
+    candidates = [
+        os.environ.get("NOVI_PYTHON_REFERENCE"),
+        str(REPO.parent / "shared" / "reference" / "python-novi"),
+    ]
     for directory in filter(None, candidates):
         schema, data = Path(directory, "schema.sql"), Path(directory, "sample_data.sql")
         if schema.is_file() and data.is_file():

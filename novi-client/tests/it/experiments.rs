@@ -271,3 +271,62 @@ db_test!(reported_events_are_checked_whole_and_stored_once, |db| {
         "the one conversion after the exposure"
     );
 });
+
+db_test!(weighted_random_and_composite_flags_choose_variants_too, |db| {
+    let client = db.client();
+    let weighted = client
+        .create_activation(&ActivationInput {
+            name: "coin".into(),
+            class_name: "WeightedRandomActivation".into(),
+            config: r#"{"splits": [50, 50], "variations": ["A", "B"]}"#.into(),
+        })
+        .unwrap();
+    let window = client
+        .create_activation(&ActivationInput {
+            name: "always".into(),
+            class_name: "DateTimeActivation".into(),
+            config: r#"{"startDateTime": "2000-01-01", "endDateTime": "2100-01-01", "format": "%Y-%m-%d"}"#.into(),
+        })
+        .unwrap();
+    let both = client
+        .create_activation(&ActivationInput {
+            name: "window and coin".into(),
+            class_name: "AndActivation".into(),
+            config: format!("[{}, {}]", window.id.0, weighted.id.0),
+        })
+        .unwrap();
+    let date_only = client
+        .create_activation(&ActivationInput {
+            name: "window only".into(),
+            class_name: "AndActivation".into(),
+            config: format!("[{}]", window.id.0),
+        })
+        .unwrap();
+    for (name, activation) in [
+        ("coin flag", weighted.id),
+        ("composite flag", both.id),
+        ("dated flag", date_only.id),
+    ] {
+        client
+            .create_flag(&FlagInput {
+                name: name.into(),
+                status: true,
+                activations: Some(vec![activation]),
+                force: false,
+            })
+            .unwrap();
+    }
+    // WeightedRandom's variations are its variants; an And passes its member's through.
+    for flag in ["coin flag", "composite flag"] {
+        assert_invalid(client.create_experiment(&definition(flag, flag, "C")), "control");
+        let created = client
+            .create_experiment(&definition(flag, flag, "A"))
+            .unwrap();
+        assert_eq!(created.control, "A");
+    }
+    // A composite of activations that choose no variant cannot be an experiment.
+    assert_invalid(
+        client.create_experiment(&definition("dated", "dated flag", "A")),
+        "flag",
+    );
+});
