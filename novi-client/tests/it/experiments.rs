@@ -272,61 +272,82 @@ db_test!(reported_events_are_checked_whole_and_stored_once, |db| {
     );
 });
 
-db_test!(weighted_random_and_composite_flags_choose_variants_too, |db| {
-    let client = db.client();
-    let weighted = client
-        .create_activation(&ActivationInput {
-            name: "coin".into(),
-            class_name: "WeightedRandomActivation".into(),
-            config: r#"{"splits": [50, 50], "variations": ["A", "B"]}"#.into(),
-        })
-        .unwrap();
-    let window = client
+db_test!(
+    weighted_random_and_composite_flags_choose_variants_too,
+    |db| {
+        let client = db.client();
+        let weighted = client
+            .create_activation(&ActivationInput {
+                name: "coin".into(),
+                class_name: "WeightedRandomActivation".into(),
+                config: r#"{"splits": [50, 50], "variations": ["A", "B"]}"#.into(),
+            })
+            .unwrap();
+        let window = client
         .create_activation(&ActivationInput {
             name: "always".into(),
             class_name: "DateTimeActivation".into(),
             config: r#"{"startDateTime": "2000-01-01", "endDateTime": "2100-01-01", "format": "%Y-%m-%d"}"#.into(),
         })
         .unwrap();
-    let both = client
-        .create_activation(&ActivationInput {
-            name: "window and coin".into(),
-            class_name: "AndActivation".into(),
-            config: format!("[{}, {}]", window.id.0, weighted.id.0),
-        })
-        .unwrap();
-    let date_only = client
-        .create_activation(&ActivationInput {
-            name: "window only".into(),
-            class_name: "AndActivation".into(),
-            config: format!("[{}]", window.id.0),
-        })
-        .unwrap();
-    for (name, activation) in [
-        ("coin flag", weighted.id),
-        ("composite flag", both.id),
-        ("dated flag", date_only.id),
-    ] {
-        client
-            .create_flag(&FlagInput {
-                name: name.into(),
-                status: true,
-                activations: Some(vec![activation]),
-                force: false,
+        let both = client
+            .create_activation(&ActivationInput {
+                name: "window and coin".into(),
+                class_name: "AndActivation".into(),
+                config: format!("[{}, {}]", window.id.0, weighted.id.0),
             })
             .unwrap();
-    }
-    // WeightedRandom's variations are its variants; an And passes its member's through.
-    for flag in ["coin flag", "composite flag"] {
-        assert_invalid(client.create_experiment(&definition(flag, flag, "C")), "control");
-        let created = client
-            .create_experiment(&definition(flag, flag, "A"))
+        let date_only = client
+            .create_activation(&ActivationInput {
+                name: "window only".into(),
+                class_name: "AndActivation".into(),
+                config: format!("[{}]", window.id.0),
+            })
             .unwrap();
-        assert_eq!(created.control, "A");
+        for (name, activation) in [
+            ("coin flag", weighted.id),
+            ("composite flag", both.id),
+            ("dated flag", date_only.id),
+        ] {
+            client
+                .create_flag(&FlagInput {
+                    name: name.into(),
+                    status: true,
+                    activations: Some(vec![activation]),
+                    force: false,
+                })
+                .unwrap();
+        }
+        // WeightedRandom's variations are its variants; an And passes its member's through.
+        for flag in ["coin flag", "composite flag"] {
+            assert_invalid(
+                client.create_experiment(&definition(flag, flag, "C")),
+                "control",
+            );
+            let created = client
+                .create_experiment(&definition(flag, flag, "A"))
+                .unwrap();
+            assert_eq!(created.control, "A");
+        }
+        // A composite of activations that choose no variant cannot be an experiment.
+        assert_invalid(
+            client.create_experiment(&definition("dated", "dated flag", "A")),
+            "flag",
+        );
     }
-    // A composite of activations that choose no variant cannot be an experiment.
-    assert_invalid(
-        client.create_experiment(&definition("dated", "dated flag", "A")),
-        "flag",
-    );
+);
+
+db_test!(dropped_exposures_are_summed_into_the_totals, |db| {
+    let client = db.client();
+    variant_flag(&client, "checkout");
+    let created = client
+        .create_experiment(&definition("drops", "checkout", "control"))
+        .unwrap();
+    assert_eq!(client.experiment_totals(created.id).unwrap().1.dropped, 0);
+    // What the recorder stores when its queue was full (one row per batch that had drops).
+    db.execute(&format!(
+        "INSERT INTO exposure_drops (experiment_id, dropped, at_ms) VALUES ({0}, 7, 0), ({0}, 5, 1)",
+        created.id
+    ));
+    assert_eq!(client.experiment_totals(created.id).unwrap().1.dropped, 12);
 });
