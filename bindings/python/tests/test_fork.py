@@ -124,7 +124,7 @@ def test_grandchildren_never_crash(db):
     """Forks of forks, each starting threads of its own. Before pools ended their threads when
     dropped, r2d2's idle workers outlived a stopped engine by up to 30 s, and about 1% of
     grandchildren crashed on the locks they left behind (parking_lot has no fork support)."""
-    rounds = int(os.environ.get("NOVI_PY_FORK_ROUNDS", "60"))
+    rounds = int(os.environ.get("NOVI_PY_FORK_ROUNDS", "300"))
     failed = [n for n in range(rounds) if grandchild_round(sqlalchemy_url(db)) != 0]
     assert failed == []
 
