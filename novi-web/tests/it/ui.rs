@@ -168,9 +168,7 @@ fn a_write_from_another_site_is_refused() {
             assert_eq!(call(&app, bare).await.status.as_u16(), 403, "{headers:?}");
             // Nor events (open on a server without tokens): another site's page could
             // otherwise fill an experiment with made-up conversions.
-            let mut events = web::TestRequest::post()
-                .uri("/events")
-                .set_payload(&EVENTS[..]);
+            let mut events = web::TestRequest::post().uri("/events").set_payload(EVENTS);
             for header in &headers {
                 events = events.insert_header(*header);
             }
@@ -181,7 +179,7 @@ fn a_write_from_another_site_is_refused() {
         let events = web::TestRequest::post()
             .uri("/events")
             .insert_header(("content-type", "application/json"))
-            .set_payload(&EVENTS[..]);
+            .set_payload(EVENTS);
         assert_eq!(call(&app, events).await.status.as_u16(), 200);
 
         // The UI's own requests (same origin) and programs (no such headers) write.
