@@ -249,10 +249,7 @@ impl ClientBuilder {
         };
         let inner = Arc::new(Inner {
             url: self.url,
-            cell: match self.runtime_classes {
-                Some(classes) => SnapshotCell::with_runtime_classes(snapshot, classes),
-                None => SnapshotCell::new(snapshot),
-            },
+            cell: SnapshotCell::new(snapshot).with_classes(self.runtime_classes),
             write_lock: Mutex::new(()),
             write_timeout: self.write_timeout,
             refresh_lock: Mutex::new(()),

@@ -55,20 +55,8 @@ impl SnapshotCell {
         }
     }
 
-    /// A cell holding `snapshot` whose offered rows are built with `runtime`'s classes too
-    /// (see [`Snapshot::build_with`]).
-    pub fn with_runtime_classes(
-        snapshot: Snapshot,
-        runtime: Arc<dyn RuntimeClasses>,
-    ) -> SnapshotCell {
-        SnapshotCell {
-            runtime: Some(runtime),
-            ..SnapshotCell::new(snapshot)
-        }
-    }
-
-    /// This cell, building the rows it is offered with `runtime`'s classes too (none: the
-    /// link-time registry's only).
+    /// This cell, building the rows it is offered with `runtime`'s classes too (see
+    /// [`Snapshot::build_with`]; none: the link-time registry's only).
     pub fn with_classes(mut self, runtime: Option<Arc<dyn RuntimeClasses>>) -> SnapshotCell {
         self.runtime = runtime;
         self

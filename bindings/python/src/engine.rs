@@ -101,6 +101,7 @@ impl State {
 }
 
 /// What an engine reads its flags from, connected.
+#[derive(Clone)]
 pub(crate) enum Connection {
     /// A database, through a `novi-client` client.
     Database(Client),
@@ -151,15 +152,6 @@ impl std::fmt::Display for RefreshError {
         match self {
             RefreshError::Database(err) => err.fmt(f),
             RefreshError::Remote(err) => err.fmt(f),
-        }
-    }
-}
-
-impl Clone for Connection {
-    fn clone(&self) -> Self {
-        match self {
-            Connection::Database(client) => Connection::Database(client.clone()),
-            Connection::Remote(remote) => Connection::Remote(remote.clone()),
         }
     }
 }

@@ -13,13 +13,13 @@ import os
 import subprocess
 import time
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 import novi
 
+import reference_novi
 from conftest import REPO
 
 BACKENDS = ["sqlite", "postgres", "mysql"]
@@ -67,12 +67,6 @@ print(json.dumps(answers))
 '''
 
 
-def reference_python():
-    python = os.environ.get("NOVI_PY_REFERENCE")
-    assert python, "set NOVI_PY_REFERENCE to Python Novi 0.4.2's interpreter (scripts/test.sh does)"
-    return python
-
-
 def server_url(backend):
     var = {"postgres": "NOVI_TEST_POSTGRES_URL", "mysql": "NOVI_TEST_MYSQL_URL"}[backend]
     url = os.environ.get(var)
@@ -96,18 +90,19 @@ class Database:
         driver = {"postgres": "postgresql+psycopg2", "mysql": "mysql+pymysql"}[backend]
         admin_url = urlunsplit((driver, parts.netloc, parts.path, parts.query, ""))
         self.url = urlunsplit((driver, parts.netloc, "/" + name, parts.query, ""))
-        autocommit = {"postgres": "AUTOCOMMIT", "mysql": "AUTOCOMMIT"}[backend]
-        self._admin(admin_url, autocommit, f"CREATE DATABASE {name}")
-        self.drop = lambda: self._admin(admin_url, autocommit, f"DROP DATABASE {name}")
+        self._admin(admin_url, f"CREATE DATABASE {name}")
+        self.drop = lambda: self._admin(admin_url, f"DROP DATABASE {name}")
 
     @staticmethod
-    def _admin(url, isolation, statement):
+    def _admin(url, statement):
+        """Runs `statement` outside a transaction (CREATE and DROP DATABASE need that)."""
         code = (
             "import sys; from sqlalchemy import create_engine, text\n"
-            "e = create_engine(sys.argv[1], isolation_level=sys.argv[2])\n"
-            "c = e.connect(); c.execute(text(sys.argv[3])); c.close(); e.dispose()\n"
+            "e = create_engine(sys.argv[1], isolation_level='AUTOCOMMIT')\n"
+            "c = e.connect(); c.execute(text(sys.argv[2])); c.close(); e.dispose()\n"
         )
-        subprocess.run([reference_python(), "-c", code, url, isolation, statement], check=True, timeout=60)
+        python = reference_novi.reference_python()
+        subprocess.run([python, "-c", code, url, statement], check=True, timeout=60)
 
     def reference(self, create=None, sql=(), contexts=None):
         """Runs Python Novi on this database (with a novi.ini naming it, as its users do)."""
@@ -117,7 +112,7 @@ class Database:
         job = {"url": self.url, "create": create, "sql": list(sql), "contexts": contexts}
         env = {k: v for k, v in os.environ.items() if not k.startswith("NOVI_")}
         run = subprocess.run(
-            [reference_python(), "-c", REFERENCE, json.dumps(job)],
+            [reference_novi.reference_python(), "-c", REFERENCE, json.dumps(job)],
             cwd=workdir,
             env=env,
             capture_output=True,
